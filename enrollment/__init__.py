@@ -1,0 +1,1 @@
+"""Capture and checks at the registry counter."""

@@ -1,0 +1,1 @@
+"""Domain core of the civil-ID card issuance system."""

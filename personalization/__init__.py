@@ -1,0 +1,1 @@
+"""The chip: APDUs, card profile, secure channel, transports, virtual card."""

@@ -1,0 +1,1 @@
+"""Card layout, rendering, PDFs and print spoolers."""

@@ -1,0 +1,1 @@
+"""rq job functions, queues and the reconciler."""
