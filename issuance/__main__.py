@@ -1,0 +1,3 @@
+from issuance.cli import main
+
+main()

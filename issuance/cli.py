@@ -1,0 +1,121 @@
+"""The `issuance` command line: one entry point, a subcommand per job."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from issuance import audit, migrate
+from issuance.config import ConfigError, Settings, load_settings
+from issuance.models import Role
+from issuance.runtime import Runtime
+from issuance.users import UserError, add_user
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.find_object(Settings) or load_settings()
+
+
+@click.group()
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="TOML settings file (default: $ISSUANCE_CONFIG or ./issuance.toml).")
+@click.pass_context
+def main(ctx: click.Context, config_file: Path | None) -> None:
+    """Smart civil-ID card issuance: enrollment, validation, personalization, printing."""
+    try:
+        ctx.obj = load_settings(config_file=config_file)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Apply the migrations up to REVISION."""
+    url = _settings(ctx).effective_database_url
+    migrate.upgrade(url, revision)
+    click.echo(f"database at revision {migrate.current(url)}")
+
+
+@db.command("current")
+@click.pass_context
+def db_current(ctx: click.Context) -> None:
+    """Print the schema revision of the database."""
+    click.echo(migrate.current(_settings(ctx).effective_database_url) or "empty")
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Walk the chain; exit 1 naming the first entry edited, deleted or reordered."""
+    rt = Runtime(_settings(ctx))
+    with rt.db.session() as s:
+        verdict = audit.verify(s)
+    rt.close()
+    if verdict.ok:
+        click.echo(f"audit chain intact: {verdict.checked} entries")
+        return
+    click.echo(f"audit chain BROKEN at entry {verdict.bad_seq}: {verdict.reason}", err=True)
+    sys.exit(1)
+
+
+@main.group()
+def user() -> None:
+    """User accounts."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--site", default=None, help="Site code (default: the configured site).")
+@click.option("--full-name", default="")
+@click.password_option(envvar="ISSUANCE_NEW_PASSWORD")
+@click.pass_context
+def user_add(
+    ctx: click.Context, name: str, role: str, site: str | None, full_name: str, password: str
+) -> None:
+    """Create user NAME with ROLE (password prompted, or from $ISSUANCE_NEW_PASSWORD)."""
+    settings = _settings(ctx)
+    rt = Runtime(settings)
+    try:
+        with rt.db.transaction() as s:
+            created = add_user(s, name, Role(role), password, actor="cli",
+                               site=site or settings.site, full_name=full_name)
+            click.echo(f"user {created.username} created with role {created.role}")
+    except UserError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    finally:
+        rt.close()
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("demo-out"),
+              show_default=True, help="Folder for the demo database, cards and PDFs.")
+@click.option("--count", default=8, show_default=True, help="How many sample citizens.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def demo(ctx: click.Context, out_dir: Path, count: int, as_json: bool) -> None:
+    """Enroll sample citizens and carry them through to cards, on embedded defaults."""
+    from issuance.demo import run_demo
+
+    summary = run_demo(_settings(ctx), out_dir, count)
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+        return
+    click.echo(f"{summary.applications} applications, files under {summary.out_dir}")
+    for state, n in summary.by_state.items():
+        click.echo(f"  {state:<16} {n}")

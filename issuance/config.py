@@ -1,0 +1,101 @@
+"""Settings: one object, read from ISSUANCE_* environment variables and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "ISSUANCE_"
+CONFIG_ENV = "ISSUANCE_CONFIG"
+DEFAULT_CONFIG_FILE = "issuance.toml"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the system cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the system; the defaults are the embedded ones."""
+
+    data_dir: Path = Path("./var")
+    database_url: str = ""
+    redis_url: str = ""
+    keystore: str = "software"
+    keystore_path: str = ""
+    pkcs11_library: str = "/usr/lib/softhsm/libsofthsm2.so"
+    pkcs11_token: str = "issuance"
+    card_transport: str = "virtual"
+    reader: str = ""
+    printer: str = "folder"
+    site: str = "HQ"
+    issuing_state: str = "UTO"
+    min_age_years: int = 16
+    lease_seconds: int = 300
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database, or the embedded SQLite file under the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'issuance.db').as_posix()}"
+
+    @property
+    def uses_embedded_queue(self) -> bool:
+        """True when jobs run on fakeredis in-process rather than a real Redis."""
+        return not self.redis_url
+
+
+_KNOWN = {f.name: f for f in fields(Settings) if f.name != "extra"}
+_CHOICES = {
+    "keystore": {"software", "pkcs11"},
+    "card_transport": {"virtual", "pcsc"},
+}
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    kind = _KNOWN[name].type
+    try:
+        if kind in ("Path", Path):
+            return Path(str(raw))
+        if kind in ("int", int):
+            return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: must be a whole number, got {raw!r}") from exc
+    value = str(raw)
+    allowed = _CHOICES.get(name)
+    if allowed and value not in allowed:
+        raise ConfigError(f"{name}: must be one of {sorted(allowed)}, got {value!r}")
+    return value
+
+
+def _from_toml(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    section = data.get("issuance", data)
+    return dict(section)
+
+
+def load_settings(env: dict[str, str] | None = None, config_file: Path | None = None) -> Settings:
+    """Build settings: defaults, then the TOML file, then environment variables (last wins)."""
+    env = dict(os.environ) if env is None else env
+    path = config_file or Path(env.get(CONFIG_ENV, DEFAULT_CONFIG_FILE))
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    if path.is_file():
+        for key, raw in _from_toml(path).items():
+            if key in _KNOWN:
+                values[key] = _coerce(key, raw)
+            else:
+                extra[key] = raw
+    elif config_file is not None:
+        raise ConfigError(f"config file {path} does not exist")
+    for name in _KNOWN:
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None:
+            values[name] = _coerce(name, raw)
+    return replace(Settings(), **values, extra=extra)

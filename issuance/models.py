@@ -1,0 +1,313 @@
+"""The shared domain model: SQLAlchemy 2 typed mappings for every stage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from issuance.states import ApplicationState, CardState
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _enum(kind: type[StrEnum], name: str) -> Enum:
+    # Plain VARCHAR plus a CHECK constraint: portable, and a new state is a migration, not a type.
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class ApplicationKind(StrEnum):
+    FIRST_ISSUE = "first_issue"
+    RENEWAL = "renewal"
+    REPLACEMENT = "replacement"
+
+
+class ReplacementReason(StrEnum):
+    LOST = "lost"
+    STOLEN = "stolen"
+    DAMAGED = "damaged"
+
+
+class Sex(StrEnum):
+    MALE = "M"
+    FEMALE = "F"
+    UNSPECIFIED = "X"
+
+
+class BiometricKind(StrEnum):
+    PHOTO = "photo"
+    SIGNATURE = "signature"
+    CHIP_PHOTO = "chip_photo"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    site: Mapped[str] = mapped_column(String(32), default="HQ")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Station(Base):
+    """An encoding station: one PC/SC reader at a site."""
+
+    __tablename__ = "stations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    site: Mapped[str] = mapped_column(String(32))
+    reader: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Printer(Base):
+    """A card printer reached through a spooler (CUPS queue or spool folder)."""
+
+    __tablename__ = "printers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    site: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16), default="folder")
+    destination: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+batch_stations = Table(
+    "batch_stations",
+    Base.metadata,
+    Column("batch_id", ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True),
+    Column("station_id", ForeignKey("stations.id"), primary_key=True),
+)
+
+
+class Batch(Base):
+    """Approved applications grouped for one production run."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    site: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    printer_id: Mapped[int | None] = mapped_column(ForeignKey("printers.id"))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    printer: Mapped[Printer | None] = relationship()
+    stations: Mapped[list[Station]] = relationship(secondary=batch_stations)
+    applications: Mapped[list[Application]] = relationship(back_populates="batch")
+
+
+class Application(Base):
+    """One request for a card, from the counter to delivery."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Set in the same transaction right after the row gets its id.
+    number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    kind: Mapped[ApplicationKind] = mapped_column(
+        _enum(ApplicationKind, "application_kind"), default=ApplicationKind.FIRST_ISSUE
+    )
+    replacement_reason: Mapped[ReplacementReason | None] = mapped_column(
+        _enum(ReplacementReason, "replacement_reason")
+    )
+    replaces_card_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cards.id", use_alter=True, name="fk_applications_replaces_card_id_cards")
+    )
+    state: Mapped[ApplicationState] = mapped_column(
+        _enum(ApplicationState, "application_state"), default=ApplicationState.DRAFT, index=True
+    )
+    clerk_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    site: Mapped[str] = mapped_column(String(32))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    outcome_reasons: Mapped[list[Any] | None] = mapped_column(JSON)
+    photo_override_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    applicant: Mapped[Applicant] = relationship(back_populates="application", uselist=False)
+    clerk: Mapped[User] = relationship(foreign_keys=[clerk_id])
+    batch: Mapped[Batch | None] = relationship(back_populates="applications")
+    cards: Mapped[list[Card]] = relationship(
+        back_populates="application", foreign_keys="Card.application_id", order_by="Card.attempt"
+    )
+    biometrics: Mapped[list[BiometricImage]] = relationship(back_populates="application")
+
+
+class Applicant(Base):
+    """The demographic data the clerk enrolled, as it stood for this application."""
+
+    __tablename__ = "applicants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), unique=True
+    )
+    national_number: Mapped[str] = mapped_column(String(20), index=True)
+    first_name_ar: Mapped[str] = mapped_column(String(60))
+    father_name_ar: Mapped[str] = mapped_column(String(60))
+    grandfather_name_ar: Mapped[str] = mapped_column(String(60))
+    family_name_ar: Mapped[str] = mapped_column(String(60))
+    given_names_latin: Mapped[str] = mapped_column(String(120))
+    surname_latin: Mapped[str] = mapped_column(String(60))
+    sex: Mapped[Sex] = mapped_column(_enum(Sex, "sex"))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    birth_place: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(300))
+    nationality: Mapped[str] = mapped_column(String(3))
+
+    application: Mapped[Application] = relationship(back_populates="applicant")
+
+    @property
+    def full_name_ar(self) -> str:
+        """The four Arabic name parts in their written order."""
+        parts = (self.first_name_ar, self.father_name_ar, self.grandfather_name_ar)
+        return " ".join((*parts, self.family_name_ar))
+
+
+class BiometricImage(Base):
+    """A face photo or signature: the image encrypted at rest, its metadata in clear."""
+
+    __tablename__ = "biometric_images"
+    __table_args__ = (UniqueConstraint("application_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    kind: Mapped[BiometricKind] = mapped_column(_enum(BiometricKind, "biometric_kind"))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    byte_size: Mapped[int] = mapped_column(Integer)
+    quality_passed: Mapped[bool | None] = mapped_column(Boolean)
+    quality_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    application: Mapped[Application] = relationship(back_populates="biometrics")
+
+
+class Card(Base):
+    """One physical card attempt for an application; a failed one is spoiled, never reused."""
+
+    __tablename__ = "cards"
+    __table_args__ = (
+        UniqueConstraint("application_id", "attempt"),
+        # The database itself refuses a second live card (and so a second issued card) for one
+        # application: every earlier attempt must be spoiled first.
+        Index(
+            "uq_cards_one_live_card_per_application",
+            "application_id",
+            unique=True,
+            postgresql_where=text("state <> 'spoiled'"),
+            sqlite_where=text("state <> 'spoiled'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[CardState] = mapped_column(
+        _enum(CardState, "card_state"), default=CardState.ALLOCATED, index=True
+    )
+    chip_serial: Mapped[str | None] = mapped_column(String(64), unique=True)
+    document_number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    failure_step: Mapped[str | None] = mapped_column(String(64))
+    failure_status_word: Mapped[str | None] = mapped_column(String(4))
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    application: Mapped[Application] = relationship(
+        back_populates="cards", foreign_keys=[application_id]
+    )
+    station: Mapped[Station | None] = relationship()
+
+
+class AuditEvent(Base):
+    """One entry of the append-only, hash-chained audit log."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ts: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    site: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(32), default="")
+    entity_id: Mapped[str] = mapped_column(String(64), default="", index=True)
+    from_state: Mapped[str] = mapped_column(String(20), default="")
+    to_state: Mapped[str] = mapped_column(String(20), default="")
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The newest entry of the chain: the row every writer locks, and the anchor for verify."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))

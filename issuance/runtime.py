@@ -1,0 +1,45 @@
+"""What a process needs to work: settings, the database and the biometric vault, opened lazily."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy.engine import make_url
+
+from issuance import migrate
+from issuance.config import Settings, load_settings
+from issuance.db import Database
+from issuance.vault import Vault
+
+
+class SchemaNotReady(RuntimeError):
+    """The database is not at the newest schema revision."""
+
+
+@dataclass
+class Runtime:
+    """Opened after any fork (rq forks per job): engines are never shared across processes."""
+
+    settings: Settings = field(default_factory=load_settings)
+
+    @cached_property
+    def db(self) -> Database:
+        url = self.settings.effective_database_url
+        head = migrate.head_revision()
+        if migrate.current(url) != head:
+            if make_url(url).get_backend_name() != "sqlite":
+                raise SchemaNotReady(
+                    f"database schema is not at revision {head}: run `issuance db upgrade`"
+                )
+            # The embedded default should just work on a fresh machine.
+            migrate.upgrade(url)
+        return Database(url)
+
+    @cached_property
+    def vault(self) -> Vault:
+        return Vault.from_settings(self.settings.data_dir)
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.dispose()

@@ -1,0 +1,82 @@
+"""Roles, the one guard, and user accounts created from the CLI."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from issuance.cli import main
+from issuance.config import Settings
+from issuance.db import Database
+from issuance.models import AuditEvent, Role, User
+from issuance.roles import ROLE_PERMISSIONS, Permission, PermissionDenied, allows, authorize
+from issuance.users import authenticate
+
+EXPECTED = {
+    Role.CLERK: {"enroll", "view_own_applications"},
+    Role.OPERATOR: {"operate_station", "print"},
+    Role.SUPERVISOR: {"view_all_applications", "resolve_exceptions", "manage_batches",
+                      "manage_card_lifecycle", "view_reports", "verify_audit"},
+    Role.ADMIN: {"manage_users", "manage_keys", "configure", "verify_audit"},
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("permission", list(Permission))
+def test_permission_matrix(role: Role, permission: Permission) -> None:
+    assert allows(role, permission) == (permission.value in EXPECTED[role])
+
+
+def test_every_permission_belongs_to_some_role() -> None:
+    granted = set().union(*ROLE_PERMISSIONS.values())
+    assert granted == set(Permission)
+
+
+def test_guard_refuses_with_a_clear_message() -> None:
+    clerk = User(username="amal", role=Role.CLERK, active=True)
+    assert authorize(clerk, Permission.ENROLL) is clerk
+    with pytest.raises(PermissionDenied, match="'amal' \\(role clerk\\) may not resolve exceptions"):
+        authorize(clerk, Permission.RESOLVE_EXCEPTIONS)
+    clerk.active = False
+    with pytest.raises(PermissionDenied, match="disabled"):
+        authorize(clerk, Permission.ENROLL)
+
+
+def _cli(settings: Settings, *args: str, password: str = "a long enough secret") -> tuple[int, str]:
+    env = {"ISSUANCE_DATABASE_URL": settings.database_url,
+           "ISSUANCE_DATA_DIR": str(settings.data_dir), "ISSUANCE_NEW_PASSWORD": password}
+    result = CliRunner().invoke(main, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def test_user_add_hashes_the_password_and_audits(db: Database, settings: Settings) -> None:
+    code, out = _cli(settings, "user", "add", "nadia", "--role", "supervisor")
+    assert code == 0, out
+    with db.session() as s:
+        user = s.execute(select(User).where(User.username == "nadia")).scalar_one()
+        assert user.role == Role.SUPERVISOR
+        assert user.password_hash.startswith("$argon2id$")
+        assert "a long enough secret" not in user.password_hash
+        assert authenticate(s, "nadia", "a long enough secret") is not None
+        assert authenticate(s, "nadia", "wrong password!!") is None
+        logged = s.scalars(select(AuditEvent.details)).all()
+    assert logged and all("a long enough secret" not in d for d in logged)
+
+
+@pytest.mark.parametrize(
+    ("args", "password", "message"),
+    [
+        (("user", "add", "Bad Name", "--role", "clerk"), "a long enough secret", "username:"),
+        (("user", "add", "omar", "--role", "clerk"), "short", "password: must be at least"),
+        (("user", "add", "omar", "--role", "king"), "a long enough secret", "Invalid value"),
+    ],
+)
+def test_user_add_rejects_bad_input(
+    db: Database, settings: Settings, args: tuple[str, ...], password: str, message: str
+) -> None:
+    code, out = _cli(settings, *args, password=password)
+    assert code == 2
+    assert message in out
+    with db.session() as s:
+        assert s.scalar(select(User.id)) is None
