@@ -119,3 +119,16 @@ def demo(ctx: click.Context, out_dir: Path, count: int, as_json: bool) -> None:
     click.echo(f"{summary.applications} applications, files under {summary.out_dir}")
     for state, n in summary.by_state.items():
         click.echo(f"  {state:<16} {n}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Run the web app (counter, station and supervisor screens, and the API)."""
+    import uvicorn
+
+    from issuance.web import create_app
+
+    uvicorn.run(create_app(_settings(ctx)), host=host, port=port)
