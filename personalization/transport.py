@@ -1,0 +1,115 @@
+"""The card transport interface and the in-process transport (ISO/IEC 7816-4 §5.3, DESIGN §2)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from types import TracebackType
+
+from personalization.apdu import CommandAPDU, ResponseAPDU, chain
+from personalization.scp03 import ApduSender
+from personalization.status_words import CardRemovedError, TransportError
+from personalization.virtual_card import CardTorn, VirtualCard
+
+MAX_GET_RESPONSE_ROUNDS = 512
+
+
+class Transport(ApduSender, ABC):
+    """A connection to one card: connect, ATR, transmit, disconnect.
+
+    Implementations provide transmit_raw(); transmit() adds the ISO/IEC 7816-4 §5.3.4
+    transport rules every station needs: 61xx → GET RESPONSE, 6Cxx → resend with Le=xx.
+    """
+
+    @abstractmethod
+    def connect(self) -> None:
+        """Power the card and open the connection; raises TransportError if there is no card."""
+
+    @abstractmethod
+    def disconnect(self) -> None:
+        """Close the connection (and power the card down where the link allows)."""
+
+    @property
+    @abstractmethod
+    def atr(self) -> bytes:
+        """The answer to reset of the connected card."""
+
+    @abstractmethod
+    def transmit_raw(self, apdu: bytes) -> bytes:
+        """Send one encoded command APDU and return the raw response with SW1-SW2."""
+
+    def reconnect(self) -> None:
+        """Cold reset: a fresh power-on session (no secure channel, nothing selected)."""
+        self.disconnect()
+        self.connect()
+
+    def transmit(self, command: CommandAPDU | bytes) -> ResponseAPDU:
+        cmd = CommandAPDU.parse(command) if isinstance(command, bytes) else command
+        response = ResponseAPDU.parse(self.transmit_raw(cmd.to_bytes()))
+        if response.sw1 == 0x6C:
+            response = ResponseAPDU.parse(
+                self.transmit_raw(cmd.with_le(response.sw2 or 256).to_bytes())
+            )
+        data = response.data
+        rounds = 0
+        while response.sw1 == 0x61:
+            rounds += 1
+            if rounds > MAX_GET_RESPONSE_ROUNDS:
+                raise TransportError("card keeps answering 61xx")
+            get = CommandAPDU(cmd.cla & 0x80, 0xC0, 0, 0, le=response.sw2 or 256)
+            response = ResponseAPDU.parse(self.transmit_raw(get.to_bytes()))
+            data += response.data
+        return ResponseAPDU(data, response.sw)
+
+    def transmit_chained(self, command: CommandAPDU, max_data: int = 255) -> ResponseAPDU:
+        """Send a long command as a chain (ISO/IEC 7816-4 §5.3.3); returns the last answer."""
+        response = ResponseAPDU(b"", 0x9000)
+        for part in chain(command, max_data):
+            response = self.transmit(part)
+            if part is not command and part.cla & 0x10 and not response.ok:
+                return response
+        return response
+
+    def __enter__(self) -> Transport:
+        self.connect()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.disconnect()
+
+
+class InProcessTransport(Transport):
+    """Straight into a VirtualCard in this process: the embedded default (DESIGN §2)."""
+
+    def __init__(self, card: VirtualCard) -> None:
+        self.card = card
+        self._atr = b""
+
+    def __repr__(self) -> str:
+        return f"InProcessTransport({self.card!r})"
+
+    def connect(self) -> None:
+        self._atr = self.card.power_on()
+
+    def disconnect(self) -> None:
+        self.card.power_off()
+        self._atr = b""
+
+    @property
+    def atr(self) -> bytes:
+        if not self._atr:
+            raise TransportError("not connected")
+        return self._atr
+
+    def transmit_raw(self, apdu: bytes) -> bytes:
+        if not self._atr:
+            raise TransportError("not connected")
+        try:
+            return self.card.process(apdu)
+        except CardTorn as exc:
+            self._atr = b""
+            raise CardRemovedError("card torn during the command") from exc

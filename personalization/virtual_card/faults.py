@@ -1,0 +1,25 @@
+"""Fault injection for tests: tears and forced status words, counted in APDUs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class CardTorn(Exception):
+    """The card lost power mid-command: no response is sent (a tear)."""
+
+
+@dataclass
+class FaultPlan:
+    """Faults counted from the moment the plan is installed; APDU numbers start at 1.
+
+    tear_at: tear on that APDU. tear_after_write: apply the command first, then tear
+    (the station never hears the answer). status_at: answer APDU n with a status word
+    without executing it. status_for_ins: the same for every command with that INS.
+    """
+
+    tear_at: int | None = None
+    tear_after_write: bool = False
+    status_at: dict[int, int] = field(default_factory=dict)
+    status_for_ins: dict[int, int] = field(default_factory=dict)
+    seen: int = 0

@@ -1,0 +1,146 @@
+"""The card side of the vsmartcard-vpcd socket link, so pcscd sees a reader with a card (DESIGN §9)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+
+from personalization.virtual_card import CardTorn, VirtualCard
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 35963  # vpcd reader 0; reader 1 listens on 35964
+POWER_OFF, POWER_ON, RESET, GET_ATR = 0x00, 0x01, 0x02, 0x04
+_QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+
+
+class LinkClosed(Exception):
+    """pcscd closed the connection or the card was removed."""
+
+
+class VpcdLink:
+    """One inserted card: a TCP client of vpcd answering its frames (2-byte length + payload)."""
+
+    def __init__(self, card: VirtualCard, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
+                 ) -> None:
+        self.card = card
+        self.host = host
+        self.port = port
+        self.sock: socket.socket | None = None
+        self.torn = False
+
+    def __repr__(self) -> str:
+        return f"VpcdLink({self.host}:{self.port}, {self.card!r})"
+
+    def connect(self, timeout: float = 5.0) -> None:
+        sock = socket.create_connection((self.host, self.port), timeout=timeout)
+        sock.settimeout(None)
+        # DESIGN §9: without NODELAY and QUICKACK each APDU waits ~48 ms on delayed ACKs.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = sock
+
+    def _recv_exact(self, sock: socket.socket, n: int) -> bytes:
+        buf = bytearray()
+        while len(buf) < n:
+            if _QUICKACK is not None:
+                # Linux clears QUICKACK after it fires; re-arm it before every read.
+                sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+            chunk = sock.recv(n - len(buf))
+            if not chunk:
+                raise LinkClosed("vpcd closed the connection")
+            buf += chunk
+        return bytes(buf)
+
+    def _send(self, sock: socket.socket, payload: bytes) -> None:
+        sock.sendall(len(payload).to_bytes(2, "big") + payload)
+
+    def serve(self) -> None:
+        """Answer frames until the link closes (removal, tear or pcscd gone)."""
+        sock = self.sock
+        if sock is None:
+            raise RuntimeError("not connected")
+        try:
+            while True:
+                length = int.from_bytes(self._recv_exact(sock, 2), "big")
+                payload = self._recv_exact(sock, length)
+                if length == 1:
+                    self._control(sock, payload[0])
+                    continue
+                try:
+                    answer = self.card.process(payload)
+                except CardTorn:
+                    self.torn = True
+                    log.info("card torn: dropping the link")
+                    return
+                self._send(sock, answer)
+        except (LinkClosed, OSError):
+            return
+        finally:
+            self.close()
+
+    def _control(self, sock: socket.socket, code: int) -> None:
+        if code == POWER_OFF:
+            self.card.power_off()
+        elif code == POWER_ON:
+            self.card.power_on()
+        elif code == RESET:
+            self.card.reset()
+        elif code == GET_ATR:
+            self._send(sock, self.card.atr)
+        else:
+            log.warning("unknown vpcd control code %02X", code)
+
+    def close(self) -> None:
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            # The peer may already be gone; shutting down is only to wake serve().
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self.card.power_off()
+
+
+class VirtualReaderSlot:
+    """A vpcd reader slot a test or an operator can insert cards into and remove them from."""
+
+    def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+        self.host = host
+        self.port = port
+        self.link: VpcdLink | None = None
+        self.thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"VirtualReaderSlot({self.host}:{self.port})"
+
+    @property
+    def inserted(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    @property
+    def card(self) -> VirtualCard | None:
+        return self.link.card if self.link is not None else None
+
+    def insert(self, card: VirtualCard) -> None:
+        with self._lock:
+            self._remove_locked()
+            link = VpcdLink(card, self.host, self.port)
+            link.connect()
+            thread = threading.Thread(target=link.serve, name=f"vpcd-{self.port}", daemon=True)
+            thread.start()
+            self.link, self.thread = link, thread
+
+    def remove(self) -> None:
+        with self._lock:
+            self._remove_locked()
+
+    def _remove_locked(self) -> None:
+        link, thread = self.link, self.thread
+        self.link = self.thread = None
+        if link is not None:
+            link.close()
+        if thread is not None:
+            thread.join(timeout=5)
