@@ -1,0 +1,259 @@
+"""Generate the labelled photo corpus from the NASA astronaut portrait shipped in scikit-image.
+
+Source: skimage.data.astronaut(), "Eileen Collins" official NASA portrait, public domain.
+The person is separated from the busy studio background with OpenCV GrabCut and framed
+onto plain backgrounds; each defect is then applied on its own to a compliant frame.
+Run as a script to write the corpus to a folder: python tests/data/photo_corpus.py OUT.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import sys
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+# Landmarks on the 512x512 source (pixels): crown and chin by eye, the eye line refined
+# by mirror-matching the eyes (the head is tilted about 3 degrees).
+EYE_LEFT = (202.0, 100.0)
+EYE_RIGHT = (247.0, 102.3)
+CROWN_Y = 15.0
+CHIN_Y = 174.0
+HEAD_HEIGHT = CHIN_Y - CROWN_Y
+PLAIN_BG = (236, 236, 234)
+
+
+def source() -> np.ndarray:
+    """The astronaut portrait as an RGB uint8 array."""
+    from skimage import data
+
+    return np.ascontiguousarray(data.astronaut())
+
+
+def segment_person(img: np.ndarray) -> np.ndarray:
+    """Soft person mask (float 0..1) by GrabCut seeded with the known head and body area."""
+    h, w = img.shape[:2]
+    mask = np.full((h, w), cv2.GC_BGD, np.uint8)
+    mask[0:h, 20:375] = cv2.GC_PR_BGD
+    cv2.ellipse(mask, (226, 100), (78, 92), 0, 0, 360, cv2.GC_PR_FGD, -1)
+    cv2.rectangle(mask, (60, 200), (370, h - 1), cv2.GC_PR_FGD, -1)
+    cv2.ellipse(mask, (224, 112), (40, 58), 0, 0, 360, cv2.GC_FGD, -1)
+    cv2.rectangle(mask, (150, 300), (330, h - 1), cv2.GC_FGD, -1)
+    # The dark collar ring and turtleneck join head and body; GrabCut alone cuts them away.
+    cv2.ellipse(mask, (210, 225), (95, 62), 0, 0, 360, cv2.GC_FGD, -1)
+    mask[:, :12] = cv2.GC_BGD
+    mask[:8, :] = cv2.GC_BGD
+    bgd = np.zeros((1, 65), np.float64)
+    fgd = np.zeros((1, 65), np.float64)
+    cv2.grabCut(cv2.cvtColor(img, cv2.COLOR_RGB2BGR), mask, None, bgd, fgd, 5, cv2.GC_INIT_WITH_MASK)
+    hard = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 1.0, 0.0).astype(np.float32)
+    # Keep the largest blob only and feather its edge so no halo outlines the person.
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(hard.astype(np.uint8))
+    if n > 1:
+        biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        hard = (labels == biggest).astype(np.float32)
+    return cv2.GaussianBlur(hard, (0, 0), 1.5)
+
+
+def composite(img: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Person over a background of the same size (uint8 RGB)."""
+    a = alpha[..., None]
+    return (img.astype(np.float32) * a + background.astype(np.float32) * (1 - a)).astype(np.uint8)
+
+
+def plain(shape: tuple[int, ...], colour: tuple[int, int, int]) -> np.ndarray:
+    """A flat background."""
+    return np.broadcast_to(np.array(colour, np.uint8), (shape[0], shape[1], 3)).copy()
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Where the head lands in the output photo."""
+
+    width: int = 420
+    height: int = 540
+    head_ratio: float = 0.75
+    top_margin: float = 0.06
+    centre_x: float = 0.5
+    roll_deg: float = 0.0
+
+
+def frame(scene: np.ndarray, spec: Frame, fill: tuple[int, int, int]) -> np.ndarray:
+    """Warp the source scene so the head matches `spec` (crown to chin = head_ratio of height)."""
+    scale = spec.head_ratio * spec.height / HEAD_HEIGHT
+    eye_mid = ((EYE_LEFT[0] + EYE_RIGHT[0]) / 2, (EYE_LEFT[1] + EYE_RIGHT[1]) / 2)
+    # Destination of the eye midpoint follows from the crown position.
+    dst_eye = (spec.centre_x * spec.width, spec.top_margin * spec.height + (eye_mid[1] - CROWN_Y) * scale)
+    # Level the measured eye line first, then apply the requested roll.
+    base_roll = np.degrees(np.arctan2(EYE_RIGHT[1] - EYE_LEFT[1], EYE_RIGHT[0] - EYE_LEFT[0]))
+    m = cv2.getRotationMatrix2D(eye_mid, base_roll + spec.roll_deg, scale)
+    m[0, 2] += dst_eye[0] - eye_mid[0]
+    m[1, 2] += dst_eye[1] - eye_mid[1]
+    return cv2.warpAffine(
+        scene, m, (spec.width, spec.height), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_CONSTANT, borderValue=fill,
+    )
+
+
+def jpeg(arr: np.ndarray, quality: int = 92) -> bytes:
+    """Encode RGB as JPEG bytes."""
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def png(arr: np.ndarray) -> bytes:
+    """Encode RGB as PNG bytes."""
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "PNG")
+    return buf.getvalue()
+
+
+class Corpus:
+    """Builds the good photos and one photo per defect from a segmented source."""
+
+    def __init__(self) -> None:
+        self.img = source()
+        self.alpha = segment_person(self.img)
+
+    def on(self, colour: tuple[int, int, int]) -> np.ndarray:
+        return composite(self.img, self.alpha, plain(self.img.shape, colour))
+
+    def good(self, spec: Frame = Frame(), colour: tuple[int, int, int] = PLAIN_BG) -> np.ndarray:
+        return frame(self.on(colour), spec, colour)
+
+    def goods(self) -> dict[str, np.ndarray]:
+        """Compliant photos varying size, head size, position and background shade."""
+        return {
+            "good_default": self.good(),
+            "good_small_head": self.good(Frame(head_ratio=0.72, top_margin=0.07)),
+            "good_large_head": self.good(Frame(head_ratio=0.78, top_margin=0.05)),
+            "good_white_bg": self.good(colour=(248, 248, 248)),
+            "good_grey_bg": self.good(colour=(214, 216, 218)),
+            "good_600x771": self.good(Frame(width=600, height=771)),
+            "good_shift_left": self.good(Frame(centre_x=0.48)),
+            "good_tilt_1deg": self.good(Frame(roll_deg=1.0)),
+            "good_mirrored": self.good()[:, ::-1].copy(),
+        }
+
+    def defects(self) -> dict[str, tuple[str, np.ndarray | bytes]]:
+        """Defect name -> (the check expected to catch it, image or encoded bytes)."""
+        base = self.good().astype(np.float32)
+        f = Frame()
+
+        def tone(fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+            return np.clip(fn(base), 0, 255).astype(np.uint8)
+
+        mean = base.mean()
+        busy = _busy_background(self.img.shape)
+        coloured = (150, 190, 235)
+        second = cv2.resize(self.good(), (150, 193), interpolation=cv2.INTER_AREA)
+        two = self.good(Frame(head_ratio=0.6, centre_x=0.36, top_margin=0.12))
+        two[20:213, 265:415] = second
+        no_face = frame(self.on(PLAIN_BG), Frame(head_ratio=0.75, top_margin=-1.3), PLAIN_BG)
+        return {
+            "too_small": ("head_height", self.good(Frame(head_ratio=0.5, top_margin=0.15))),
+            "too_large": ("head_height", self.good(Frame(head_ratio=0.9, top_margin=0.03))),
+            "off_centre": ("centring", self.good(Frame(centre_x=0.35))),
+            "rotated_5": ("roll", self.good(Frame(roll_deg=5))),
+            "rotated_10": ("roll", self.good(Frame(roll_deg=-10))),
+            "rotated_20": ("roll", self.good(Frame(roll_deg=20))),
+            "blurred": ("sharpness", cv2.GaussianBlur(self.good(), (0, 0), 3.0)),
+            "underexposed": ("exposure", tone(lambda a: a * 0.35)),
+            "overexposed": ("exposure", tone(lambda a: a * 1.45 + 45)),
+            "low_contrast": ("contrast", tone(lambda a: mean + (a - mean) * 0.3)),
+            "busy_background": ("background_uniformity", frame(
+                composite(self.img, self.alpha, busy), f, PLAIN_BG)),
+            "coloured_background": ("background_colour", self.good(colour=coloured)),
+            "colour_cast_warm": ("colour_cast", tone(lambda a: a * np.array([1.0, 0.88, 0.62]))),
+            "colour_cast_blue": ("colour_cast", tone(lambda a: a * np.array([0.68, 0.85, 1.0]))),
+            "heavy_jpeg": ("blockiness", jpeg(self.good(), quality=4)),
+            "two_faces": ("face_count", two),
+            "no_face": ("face_count", no_face),
+            "cropped_head": ("head_in_frame", self.good(Frame(top_margin=-0.12))),
+        }
+
+
+def _busy_background(shape: tuple[int, ...]) -> np.ndarray:
+    """A light, neutral but busy backdrop (brick wall texture from scikit-image)."""
+    from skimage import data
+
+    brick = cv2.resize(data.brick(), (shape[1], shape[0])).astype(np.float32)
+    light = 150 + (brick - brick.mean()) * 1.6 + 40
+    return np.repeat(np.clip(light, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+
+
+def bad_files() -> dict[str, bytes]:
+    """Files that must be rejected at intake: truncated, empty, bombs, lies about their type."""
+    good = jpeg(source())
+    return {
+        "truncated.jpg": good[: len(good) // 2],
+        "zero.jpg": b"",
+        "bomb.png": _png_bomb(20_000, 20_000),
+        "text.jpg": b"This is not a picture, only text with a .jpg name.\n" * 20,
+        "huge_header.jpg": _jpeg_with_size(good, 60_000, 60_000),
+        "huge_header.png": _png_header_only(100_000, 100_000),
+    }
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(
+        ">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
+
+
+def _png_bomb(width: int, height: int) -> bytes:
+    """A real, complete grey PNG that inflates to width*height bytes (small on disk)."""
+    row = b"\x00" + b"\x00" * width
+    comp = zlib.compressobj(9)
+    body = b"".join(comp.compress(row) for _ in range(height)) + comp.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", body) + _png_chunk(
+        b"IEND", b"")
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(
+        b"IDAT", zlib.compress(b"\x00" * 64)) + _png_chunk(b"IEND", b"")
+
+
+def _jpeg_with_size(data: bytes, width: int, height: int) -> bytes:
+    """Rewrite the frame header (SOF0) of a JPEG to claim another size."""
+    i = data.index(b"\xff\xc0")
+    return data[: i + 5] + struct.pack(">HH", height, width) + data[i + 9:]
+
+
+def write_sets(
+    out: Path,
+    goods: dict[str, np.ndarray],
+    defects: dict[str, tuple[str, np.ndarray | bytes]],
+    bad: dict[str, bytes],
+) -> None:
+    """Write the sets as files under `out`: good/NAME.png, defect/NAME__CHECK.ext, bad/NAME."""
+    for sub in ("good", "defect", "bad"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    for name, arr in goods.items():
+        (out / "good" / f"{name}.png").write_bytes(png(arr))
+    for name, (check, item) in defects.items():
+        data = item if isinstance(item, bytes) else png(item)
+        suffix = "jpg" if isinstance(item, bytes) else "png"
+        (out / "defect" / f"{name}__{check}.{suffix}").write_bytes(data)
+    for name, data in bad.items():
+        (out / "bad" / name).write_bytes(data)
+
+
+def write(out: Path) -> None:
+    """Generate and write the whole corpus."""
+    corpus = Corpus()
+    write_sets(out, corpus.goods(), corpus.defects(), bad_files())
+
+
+if __name__ == "__main__":
+    write(Path(sys.argv[1] if len(sys.argv) > 1 else "photo-corpus"))
