@@ -61,7 +61,11 @@ def decode_image(data: bytes, limits: IntakeLimits = DEFAULT_LIMITS) -> Image.Im
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected(
+            "too_many_pixels", f"the image claims more than {limits.max_pixels} pixels"
+        ) from None
+    except UnidentifiedImageError:
         raise ImageRejected("not_an_image", "the file is not a JPEG, PNG or JPEG 2000 image") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageRejected("not_an_image", f"the file cannot be read as an image ({exc})") from None

@@ -249,6 +249,29 @@ def write_sets(
         (out / "bad" / name).write_bytes(data)
 
 
+@dataclass(frozen=True)
+class CorpusSet:
+    """The good photos, the labelled defects and the bad files, in memory and on disk."""
+
+    goods: dict[str, np.ndarray]
+    defects: dict[str, tuple[str, np.ndarray | bytes]]
+    bad_files: dict[str, bytes]
+    folder: Path
+    maker: Corpus
+
+    @classmethod
+    def build(cls, folder: Path) -> CorpusSet:
+        maker = Corpus()
+        goods, defects, bad = maker.goods(), maker.defects(), bad_files()
+        write_sets(folder, goods, defects, bad)
+        return cls(goods, defects, bad, folder, maker)
+
+    def image(self, item: np.ndarray | bytes) -> Image.Image:
+        """A corpus item as a PIL image (encoded items decoded as Pillow would)."""
+        return Image.open(io.BytesIO(item)).convert("RGB") if isinstance(item, bytes) else (
+            Image.fromarray(item))
+
+
 def write(out: Path) -> None:
     """Generate and write the whole corpus."""
     corpus = Corpus()
