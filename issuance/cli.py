@@ -132,3 +132,14 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     from issuance.web import create_app
 
     uvicorn.run(create_app(_settings(ctx)), host=host, port=port)
+
+
+def _register() -> None:
+    from issuance.cli_ops import COMMANDS
+    from workers.cli import reconcile, worker
+
+    for command in (*COMMANDS, worker, reconcile):
+        main.add_command(command)
+
+
+_register()

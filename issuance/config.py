@@ -35,6 +35,13 @@ class Settings:
     issuing_state: str = "UTO"
     min_age_years: int = 16
     lease_seconds: int = 300
+    registry_url: str = ""
+    registry_database_url: str = ""
+    registry_timeout: float = 5.0
+    registry_retries: int = 3
+    registry_latency_ms: int = 0
+    validate_batch_size: int = 100
+    name_match_threshold: float = 0.85
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -43,6 +50,13 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'issuance.db').as_posix()}"
+
+    @property
+    def effective_registry_database_url(self) -> str:
+        """The reference registry's own database (embedded default: a SQLite file)."""
+        if self.registry_database_url:
+            return self.registry_database_url
+        return f"sqlite:///{(self.data_dir / 'registry.db').as_posix()}"
 
     @property
     def uses_embedded_queue(self) -> bool:
@@ -57,6 +71,10 @@ _CHOICES = {
 }
 
 
+def kind_word(kind: object) -> str:
+    return "whole number" if kind in ("int", int) else "number"
+
+
 def _coerce(name: str, raw: Any) -> Any:
     kind = _KNOWN[name].type
     try:
@@ -64,8 +82,10 @@ def _coerce(name: str, raw: Any) -> Any:
             return Path(str(raw))
         if kind in ("int", int):
             return int(raw)
+        if kind in ("float", float):
+            return float(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name}: must be a whole number, got {raw!r}") from exc
+        raise ConfigError(f"{name}: must be a {kind_word(kind)}, got {raw!r}") from exc
     value = str(raw)
     allowed = _CHOICES.get(name)
     if allowed and value not in allowed:

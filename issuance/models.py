@@ -171,6 +171,8 @@ class Application(Base):
     replaces_card_id: Mapped[int | None] = mapped_column(
         ForeignKey("cards.id", use_alter=True, name="fk_applications_replaces_card_id_cards")
     )
+    # A card issued before this system (known only to the registry) is named by its number.
+    replaces_document_number: Mapped[str | None] = mapped_column(String(20))
     state: Mapped[ApplicationState] = mapped_column(
         _enum(ApplicationState, "application_state"), default=ApplicationState.DRAFT, index=True
     )

@@ -52,6 +52,7 @@ class Citizen:
     address: str
     nationality: str
     death_date: dt.date | None = None
+    active_card: str | None = None
 
 
 def national_number(serial: int) -> str:
@@ -68,13 +69,22 @@ def _citizen(rng: random.Random, serial: int, today: dt.date, nationality: str) 
     place_ar, place = rng.choice(PLACES)
     age_days = rng.randint(17 * 365, 80 * 365)
     address = f"{rng.randint(1, 200)} {rng.choice(STREETS)}، {place_ar}"
+    # About one in five already holds a card from an earlier issue; about one in thirty has died.
+    active_card = f"C{serial % 10**8:08d}" if rng.random() < 0.2 else None
+    died = today - dt.timedelta(days=rng.randint(30, 3000)) if rng.random() < 0.033 else None
     return Citizen(
         national_number=national_number(serial),
         first_name_ar=first[0], father_name_ar=father[0], grandfather_name_ar=grandfather[0],
         family_name_ar=family[0], given_names_latin=f"{first[1]} {father[1]}",
         surname_latin=family[1], sex=sex, birth_date=today - dt.timedelta(days=age_days),
         birth_place=place, address=address, nationality=nationality,
+        death_date=died, active_card=active_card,
     )
+
+
+def eligible(citizen: Citizen) -> bool:
+    """Alive and without a card: a first issue for them should be approved."""
+    return citizen.death_date is None and citizen.active_card is None
 
 
 def generate(

@@ -10,6 +10,8 @@ from sqlalchemy.engine import make_url
 from issuance import migrate
 from issuance.config import Settings, load_settings
 from issuance.db import Database
+from issuance.registry.client import HttpRegistry, InProcessRegistry, Registry
+from issuance.registry.store import RegistryStore
 from issuance.vault import Vault
 
 
@@ -37,9 +39,22 @@ class Runtime:
         return Database(url)
 
     @cached_property
+    def registry(self) -> Registry:
+        """The civil registry: the HTTP service when configured, else the reference one in-process."""
+        s = self.settings
+        if s.registry_url:
+            return HttpRegistry(s.registry_url, timeout=s.registry_timeout, retries=s.registry_retries)
+        return InProcessRegistry(RegistryStore(s.effective_registry_database_url), s.registry_latency_ms)
+
+    @cached_property
     def vault(self) -> Vault:
         return Vault.from_settings(self.settings.data_dir)
 
     def close(self) -> None:
         if "db" in self.__dict__:
             self.db.dispose()
+        registry = self.__dict__.get("registry")
+        if isinstance(registry, InProcessRegistry):
+            registry.store.close()
+        elif isinstance(registry, HttpRegistry):
+            registry.close()

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import text
 
 from issuance import migrate
-from issuance.audit import GENESIS_HASH
 from issuance.config import Settings
 from issuance.db import Database
-from issuance.models import Base, Role, User
+from issuance.models import Role, User
 from issuance.runtime import Runtime
+from tests.databases import reset_postgres
 from tests.factories import make_user
 
 PG_ADMIN = os.environ.get("ISSUANCE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -52,15 +51,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _reset_postgres(url: str) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    database = Database(url)
-    with database.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        conn.execute(text(f"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '{GENESIS_HASH}')"))
-    database.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty, migrated database: a fresh SQLite file, or the worker's PostgreSQL truncated."""
@@ -69,7 +59,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("pg_url")
-    _reset_postgres(url)
+    reset_postgres(url)
     return url
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from issuance import population
-from issuance.applications import open_application
+from issuance.applications import open_application, submit
+from issuance.biometrics import ImageMeta, store_biometric
 from issuance.db import Database
-from issuance.models import Application, Role, User
+from issuance.models import Application, BiometricKind, Role, User
+from issuance.transitions import Actor
 from issuance.users import add_user
+from issuance.vault import Vault
 
 TEST_PASSWORD = "correct horse battery"
 
@@ -31,3 +34,27 @@ def make_applications(db: Database, clerk: User, count: int = 1, seed: int = 1) 
 def application_state(db: Database, app_id: int) -> str:
     with db.session() as s:
         return str(s.get_one(Application, app_id).state)
+
+
+def add_passed_photo(db: Database, vault: Vault, app_ids: list[int]) -> None:
+    """A stored photo that passed quality, for tests of later stages."""
+    with db.transaction() as s:
+        for app_id in app_ids:
+            store_biometric(s, vault, app_id, BiometricKind.PHOTO, b"\xff\xd8test-jpeg\xff\xd9",
+                            ImageMeta("image/jpeg", 413, 531), "test", quality_passed=True)
+
+
+def enroll_citizens(db: Database, vault: Vault, clerk: User, citizens: list[population.Citizen],
+                    *, submit_them: bool = True, photo: bool = True) -> list[int]:
+    """Draft (and by default submitted) applications for these citizens, with passed photos."""
+    ids = []
+    with db.transaction() as s:
+        for citizen in citizens:
+            ids.append(open_application(s, asdict(citizen), clerk).id)
+    if photo:
+        add_passed_photo(db, vault, ids)
+    if submit_them:
+        with db.transaction() as s:
+            for app_id in ids:
+                submit(s, app_id, Actor(clerk.username))
+    return ids

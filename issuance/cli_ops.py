@@ -1,0 +1,188 @@
+"""CLI commands for supervisors and admins: stations, printers, batches, exceptions, registry."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from issuance.batches import BatchError, batch_counts, create_batch
+from issuance.config import Settings, load_settings
+from issuance.equipment import add_printer, add_station
+from issuance.models import Application, Batch, User
+from issuance.review import FourEyesViolation, ReviewError, resolve_exception
+from issuance.roles import PermissionDenied
+from issuance.runtime import Runtime
+from issuance.states import ApplicationState
+from issuance.transitions import Actor
+from issuance.users import authenticate
+
+
+def _runtime(ctx: click.Context) -> Runtime:
+    rt = Runtime(ctx.find_object(Settings) or load_settings())
+    ctx.call_on_close(rt.close)
+    return rt
+
+
+@click.group()
+def station() -> None:
+    """Encoding stations."""
+
+
+@station.command("add")
+@click.argument("code")
+@click.option("--site", required=True)
+@click.option("--reader", default="", help="PC/SC reader name (empty: the virtual card).")
+@click.pass_context
+def station_add(ctx: click.Context, code: str, site: str, reader: str) -> None:
+    """Register encoding station CODE at SITE."""
+    with _runtime(ctx).db.transaction() as s:
+        add_station(s, code, site, reader, actor="cli")
+    click.echo(f"station {code} added at {site}")
+
+
+@click.group()
+def printer() -> None:
+    """Card printers."""
+
+
+@printer.command("add")
+@click.argument("code")
+@click.option("--site", required=True)
+@click.option("--kind", type=click.Choice(["folder", "cups"]), default="folder", show_default=True)
+@click.option("--destination", default="", help="Spool folder or CUPS queue name.")
+@click.pass_context
+def printer_add(ctx: click.Context, code: str, site: str, kind: str, destination: str) -> None:
+    """Register printer CODE at SITE."""
+    with _runtime(ctx).db.transaction() as s:
+        add_printer(s, code, site, kind, destination, actor="cli")
+    click.echo(f"printer {code} ({kind}) added at {site}")
+
+
+@click.group()
+def batch() -> None:
+    """Production batches."""
+
+
+@batch.command("create")
+@click.option("--site", required=True)
+@click.option("--max", "max_size", default=500, show_default=True)
+@click.option("--station", "stations", multiple=True, help="Station codes (default: all at the site).")
+@click.option("--printer", "printer_code", default=None)
+@click.pass_context
+def batch_create(ctx: click.Context, site: str, max_size: int, stations: tuple[str, ...],
+                 printer_code: str | None) -> None:
+    """Gather approved applications of SITE into a new batch."""
+    rt = _runtime(ctx)
+    try:
+        with rt.db.transaction() as s:
+            made = create_batch(s, site, Actor("cli", site), max_size=max_size,
+                                stations=list(stations) or None, printer=printer_code)
+            if made is None:
+                click.echo(f"no approved applications at {site}")
+                return
+            counts = batch_counts(s, made.id)
+            click.echo(f"batch {made.number}: {sum(counts.values())} applications, printer "
+                       f"{made.printer.code if made.printer else '-'}, stations "
+                       f"{', '.join(st.code for st in made.stations)}")
+    except BatchError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@batch.command("show")
+@click.argument("number")
+@click.pass_context
+def batch_show(ctx: click.Context, number: str) -> None:
+    """Counts per state of batch NUMBER."""
+    with _runtime(ctx).db.session() as s:
+        found = s.scalars(select(Batch).where(Batch.number == number)).first()
+        if found is None:
+            raise click.UsageError(f"batch {number} does not exist")
+        for state, n in batch_counts(s, found.id).items():
+            click.echo(f"{state:<16} {n}")
+
+
+@click.group("exception")
+def exception_group() -> None:
+    """Applications held for a supervisor's decision."""
+
+
+@exception_group.command("list")
+@click.pass_context
+def exception_list(ctx: click.Context) -> None:
+    """Applications waiting in `exception`, with their reasons."""
+    with _runtime(ctx).db.session() as s:
+        held = s.scalars(select(Application).where(Application.state == ApplicationState.EXCEPTION)
+                         .order_by(Application.id))
+        for app in held:
+            reasons = "; ".join(r["message"] for r in app.outcome_reasons or [])
+            click.echo(f"{app.number}  {reasons}")
+
+
+@exception_group.command("resolve")
+@click.argument("number")
+@click.option("--approve/--reject", required=True)
+@click.option("--reason", required=True)
+@click.option("--by", "username", required=True, help="The deciding supervisor.")
+@click.password_option(envvar="ISSUANCE_PASSWORD", confirmation_prompt=False)
+@click.pass_context
+def exception_resolve(ctx: click.Context, number: str, approve: bool, reason: str, username: str,
+                      password: str) -> None:
+    """Approve or reject application NUMBER held in exception."""
+    rt = _runtime(ctx)
+    try:
+        with rt.db.transaction() as s:
+            reviewer: User | None = authenticate(s, username, password)
+            if reviewer is None:
+                raise click.UsageError("user name or password is wrong")
+            app_id = s.scalars(select(Application.id).where(Application.number == number)).first()
+            if app_id is None:
+                raise click.UsageError(f"application {number} does not exist")
+            if not resolve_exception(s, app_id, reviewer, approve=approve, reason=reason):
+                raise click.UsageError(f"application {number} is not in exception")
+    except (FourEyesViolation, PermissionDenied, ReviewError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"application {number} {'approved' if approve else 'rejected'}")
+
+
+@click.group()
+def registry() -> None:
+    """The reference civil registry service."""
+
+
+@registry.command("seed")
+@click.option("--count", default=1000, show_default=True)
+@click.option("--seed", default=9303, show_default=True)
+@click.option("--db", "db_url", default=None, help="Registry database URL (default: settings).")
+@click.pass_context
+def registry_seed(ctx: click.Context, count: int, seed: int, db_url: str | None) -> None:
+    """Fill the registry with a synthetic population."""
+    from issuance import population
+    from issuance.registry.store import RegistryStore
+
+    settings = ctx.find_object(Settings) or load_settings()
+    store = RegistryStore(db_url or settings.effective_registry_database_url)
+    n = store.seed(population.generate(count, seed))
+    store.close()
+    click.echo(f"registry holds {n} seeded citizens")
+
+
+@registry.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8100, show_default=True)
+@click.option("--db", "db_url", default=None, help="Registry database URL (default: settings).")
+@click.option("--latency-ms", default=0, help="Simulated network latency per request.")
+@click.pass_context
+def registry_serve(ctx: click.Context, host: str, port: int, db_url: str | None, latency_ms: int) -> None:
+    """Serve the registry protocol over HTTP."""
+    import uvicorn
+
+    from issuance.registry.service import create_registry_app
+    from issuance.registry.store import RegistryStore
+
+    settings = ctx.find_object(Settings) or load_settings()
+    store = RegistryStore(db_url or settings.effective_registry_database_url)
+    uvicorn.run(create_registry_app(store, latency_ms), host=host, port=port, log_level="warning")
+
+
+COMMANDS = [station, printer, batch, exception_group, registry]
+

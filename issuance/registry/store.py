@@ -1,0 +1,80 @@
+"""The reference registry's own database: citizens and the cards they already hold."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+
+from sqlalchemy import Date, String, func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from issuance.db import Database
+from issuance.population import Citizen
+from issuance.registry.record import CitizenRecord
+
+MAX_LOOKUP = 1000
+
+
+class RegistryBase(DeclarativeBase):
+    pass
+
+
+class RegistryCitizen(RegistryBase):
+    __tablename__ = "registry_citizens"
+
+    national_number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    first_name_ar: Mapped[str] = mapped_column(String(60))
+    father_name_ar: Mapped[str] = mapped_column(String(60))
+    grandfather_name_ar: Mapped[str] = mapped_column(String(60))
+    family_name_ar: Mapped[str] = mapped_column(String(60))
+    given_names_latin: Mapped[str] = mapped_column(String(120))
+    surname_latin: Mapped[str] = mapped_column(String(60))
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    birth_place: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(300))
+    nationality: Mapped[str] = mapped_column(String(3))
+    death_date: Mapped[dt.date | None] = mapped_column(Date)
+    active_card: Mapped[str | None] = mapped_column(String(20))
+
+
+_RECORD_FIELDS = tuple(CitizenRecord.model_fields)
+
+
+class RegistryStore:
+    """Reads and seeds the registry database."""
+
+    def __init__(self, url: str) -> None:
+        self.db = Database(url)
+        RegistryBase.metadata.create_all(self.db.engine)
+
+    def count(self) -> int:
+        with self.db.session() as s:
+            return s.scalar(select(func.count()).select_from(RegistryCitizen)) or 0
+
+    def seed(self, citizens: Iterable[Citizen]) -> int:
+        """Insert or replace citizens; returns how many were written."""
+        n = 0
+        with self.db.transaction() as s:
+            for citizen in citizens:
+                s.merge(RegistryCitizen(**asdict(citizen)))
+                n += 1
+        return n
+
+    def lookup(self, national_numbers: Sequence[str]) -> dict[str, CitizenRecord | None]:
+        """The record for each number, None where the registry has no such citizen."""
+        if len(national_numbers) > MAX_LOOKUP:
+            raise ValueError(f"national_numbers: at most {MAX_LOOKUP} per lookup")
+        wanted = list(dict.fromkeys(national_numbers))
+        with self.db.session() as s:
+            rows = s.scalars(select(RegistryCitizen).where(
+                RegistryCitizen.national_number.in_(wanted)))
+            found = {
+                r.national_number: CitizenRecord(**{f: getattr(r, f) for f in _RECORD_FIELDS})
+                for r in rows
+            }
+        return {nn: found.get(nn) for nn in wanted}
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,145 @@
+"""Real forking rq workers on the real Redis (127.0.0.1:6379) and PostgreSQL: kill -9, flush, reconcile."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from sqlalchemy import func, select
+
+from issuance import audit
+from issuance.config import Settings
+from issuance.models import Application, AuditEvent, Role
+from issuance.runtime import Runtime
+from issuance.states import TERMINAL_VALIDATION
+from tests.databases import reset_postgres
+from tests.factories import enroll_citizens, make_user
+from tests.workers.conftest import POPULATION
+from workers.jobs import enqueue_validation
+from workers.reconciler import reconcile
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+REDIS_DB = {"gw0": 1, "gw1": 2, "gw2": 3, "gw3": 4}.get(os.environ.get("PYTEST_XDIST_WORKER", ""), 5)
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def real(pg_url: str, registry_db: str, tmp_path: Path) -> Iterator[Runtime]:
+    """PostgreSQL and a private Redis database, emptied; settings every worker process shares."""
+    reset_postgres(pg_url)
+    redis_url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    Redis.from_url(redis_url).flushdb()
+    settings = dataclasses.replace(
+        Settings(), data_dir=tmp_path / "var", database_url=pg_url, redis_url=redis_url,
+        registry_database_url=registry_db, lease_seconds=2, validate_batch_size=4,
+        registry_latency_ms=120,
+    )
+    rt = Runtime(settings)
+    yield rt
+    rt.close()
+    Redis.from_url(redis_url).flushdb()
+
+
+def _env(s: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISSUANCE_")}
+    env.update({
+        "ISSUANCE_DATABASE_URL": s.database_url, "ISSUANCE_REDIS_URL": s.redis_url,
+        "ISSUANCE_DATA_DIR": str(s.data_dir), "ISSUANCE_REGISTRY_DATABASE_URL": s.registry_database_url,
+        "ISSUANCE_LEASE_SECONDS": str(s.lease_seconds),
+        "ISSUANCE_VALIDATE_BATCH_SIZE": str(s.validate_batch_size),
+        "ISSUANCE_REGISTRY_LATENCY_MS": str(s.registry_latency_ms),
+    })
+    return env
+
+
+def _start_worker(s: Settings, *extra: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "issuance", "worker", "validate", *extra], cwd=REPO, env=_env(s),
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def _count_decided(rt: Runtime, ids: list[int]) -> int:
+    with rt.db.session() as s:
+        return s.scalar(select(func.count()).select_from(Application).where(
+            Application.id.in_(ids), Application.state.in_(TERMINAL_VALIDATION))) or 0
+
+
+def _wait_until(predicate: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _enroll(rt: Runtime, count: int) -> list[int]:
+    clerk = make_user(rt.db, "clerk1", Role.CLERK)
+    ids = enroll_citizens(rt.db, rt.vault, clerk, POPULATION[:count])
+    enqueue_validation(rt.settings, ids)
+    return ids
+
+
+def _assert_each_decided_once(rt: Runtime, ids: list[int]) -> None:
+    with rt.db.session() as s:
+        outcomes = s.execute(
+            select(AuditEvent.entity_id, func.count()).where(
+                AuditEvent.entity_type == "application", AuditEvent.from_state == "validating")
+            .group_by(AuditEvent.entity_id)).all()
+        assert audit.verify(s).ok
+    assert _count_decided(rt, ids) == len(ids)
+    assert sorted(int(e) for e, _ in outcomes) == sorted(ids)
+    assert all(n == 1 for _, n in outcomes)
+
+
+def _finish(rt: Runtime, ids: list[int]) -> None:
+    """Let leases lapse, reconcile, and work everything with a fresh burst worker."""
+    time.sleep(rt.settings.lease_seconds + 0.5)
+    reconcile(rt)
+    burst = _start_worker(rt.settings, "--burst")
+    _, err = burst.communicate(timeout=120)
+    assert burst.returncode == 0, err.decode()
+
+
+def test_sigkill_mid_batch_loses_nothing(real: Runtime) -> None:
+    ids = _enroll(real, 48)
+    worker = _start_worker(real.settings)
+    _wait_until(lambda: _count_decided(real, ids) >= 4, timeout=60)
+    os.killpg(worker.pid, signal.SIGKILL)  # the worker and the job it is running, at once
+    worker.wait()
+    decided = _count_decided(real, ids)
+    assert 4 <= decided < len(ids), "the kill must land mid-run"
+    _finish(real, ids)
+    _assert_each_decided_once(real, ids)
+
+
+def test_redis_flushed_mid_run_loses_nothing(real: Runtime) -> None:
+    ids = _enroll(real, 40)
+    worker = _start_worker(real.settings)
+    try:
+        _wait_until(lambda: _count_decided(real, ids) >= 4, timeout=60)
+        Redis.from_url(real.settings.redis_url).flushdb()
+        assert _count_decided(real, ids) < len(ids)
+        _finish(real, ids)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+    _assert_each_decided_once(real, ids)
+
+
+def test_reconcile_finds_jobs_redis_never_had(real: Runtime) -> None:
+    ids = _enroll(real, 12)
+    Redis.from_url(real.settings.redis_url).flushdb()
+    report = reconcile(real)
+    assert report.lost == sorted(ids)
+    burst = _start_worker(real.settings, "--burst")
+    _, err = burst.communicate(timeout=120)
+    assert burst.returncode == 0, err.decode()
+    _assert_each_decided_once(real, ids)
