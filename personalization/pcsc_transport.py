@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 
+from smartcard import scard
 from smartcard.CardConnection import CardConnection
-from smartcard.CardMonitoring import CardMonitor, CardObserver
-from smartcard.CardRequest import CardRequest
-from smartcard.Exceptions import (
-    CardConnectionException,
-    CardRequestTimeoutException,
-    NoCardException,
-)
+from smartcard.Exceptions import CardConnectionException, NoCardException
 from smartcard.pcsc.PCSCReader import PCSCReader
 from smartcard.System import readers as pcsc_readers
 
@@ -44,22 +38,6 @@ def _find_reader(reader: str | int) -> PCSCReader:
     raise TransportError(f"no reader named {reader!r}; have {[str(r) for r in found]}")
 
 
-class _RemovalObserver(CardObserver):
-    def __init__(self, reader: str) -> None:
-        self.reader = reader
-        self.present = threading.Event()
-        self.removed = threading.Event()
-
-    def update(self, observable: object, handlers: tuple[list[object], list[object]]) -> None:
-        added, removed = handlers
-        if any(getattr(c, "reader", None) == self.reader for c in added):
-            self.present.set()
-            self.removed.clear()
-        if any(getattr(c, "reader", None) == self.reader for c in removed):
-            self.removed.set()
-            self.present.clear()
-
-
 class PcscTransport(Transport):
     """One reader through pcscd; pick it by name (or a part of it) or by index."""
 
@@ -81,47 +59,46 @@ class PcscTransport(Transport):
             self._reader = _find_reader(self.reader_spec)
         return self._reader
 
-    def wait_for_card(self, timeout: float | None = None) -> bytes:
-        """Block until a card is in the reader (pyscard CardRequest); returns its ATR."""
-        reader = self._resolve()
-        request = CardRequest(readers=[reader], timeout=timeout)
-        try:
-            service = request.waitforcard()
-        except CardRequestTimeoutException as exc:
-            raise TransportError(f"no card in {reader} after {timeout}s") from exc
-        connection = service.connection
-        try:
-            connection.connect()
-            return bytes(connection.getATR())
-        finally:
-            connection.disconnect()
-
-    def wait_for_removal(self, timeout: float | None = None) -> None:
-        """Block until the card leaves the reader (pyscard CardMonitor)."""
+    def _wait_state(self, want_present: bool, timeout: float | None) -> None:
+        """Block on SCardGetStatusChange until pcscd reports the slot full or empty."""
         name = str(self._resolve())
-        observer = _RemovalObserver(name)
-        monitor = CardMonitor()
-        monitor.addObserver(observer)
+        hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+        if hresult != scard.SCARD_S_SUCCESS:
+            raise TransportError(f"pcscd unreachable: {scard.SCardGetErrorMessage(hresult)}")
         try:
             deadline = None if timeout is None else time.monotonic() + timeout
-            while not observer.removed.wait(0.05):
-                if not self._card_present(name):
-                    return
-                if deadline is not None and time.monotonic() > deadline:
-                    raise TransportError(f"card still in {name} after {timeout}s")
+            known = scard.SCARD_STATE_UNAWARE
+            while True:
+                left = 1000 if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
+                hresult, states = scard.SCardGetStatusChange(context, left, [(name, known)])
+                if hresult == scard.SCARD_S_SUCCESS:
+                    event = states[0][1]
+                    present = bool(event & scard.SCARD_STATE_PRESENT)
+                    if present == want_present and not event & scard.SCARD_STATE_MUTE:
+                        return
+                    known = event & ~scard.SCARD_STATE_CHANGED
+                elif hresult != scard.SCARD_E_TIMEOUT:
+                    raise TransportError(scard.SCardGetErrorMessage(hresult))
+                if deadline is not None and time.monotonic() >= deadline:
+                    what = "no card in" if want_present else "card still in"
+                    raise TransportError(f"{what} {name} after {timeout}s")
         finally:
-            monitor.deleteObserver(observer)
+            scard.SCardReleaseContext(context)
 
-    def _card_present(self, name: str) -> bool:
-        conn = _find_reader(name).createConnection()
+    def wait_for_card(self, timeout: float | None = None) -> None:
+        """Block until pcscd sees a card in the reader (then call connect())."""
+        self._wait_state(True, timeout)
+
+    def wait_for_removal(self, timeout: float | None = None) -> None:
+        """Block until pcscd sees the reader empty."""
+        self._wait_state(False, timeout)
+
+    def card_present(self) -> bool:
         try:
-            conn.connect()
-        except (NoCardException, CardConnectionException):
+            self._wait_state(True, 0)
+        except TransportError:
             return False
-        try:
-            return bool(conn.getATR())
-        finally:
-            conn.disconnect()
+        return True
 
     def connect(self) -> None:
         reader = self._resolve()

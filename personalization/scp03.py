@@ -119,10 +119,8 @@ class Scp03Session:
             if body:
                 body = self.encrypt_command(body)
         mac = self.c_mac(self.mac_input(command, body))
+        # Le stays as asked: the card may add the R-MAC and R-ENC padding beyond it.
         le = command.le
-        if le is not None:
-            # The R-MAC (and R-ENC padding) makes the answer longer than asked.
-            le = 65536 if command.is_extended else 256
         extended = command.is_extended or len(body) + MAC_LEN > 255
         cla = (command.cla & 0xF0) | CLA_SECURE_MESSAGING
         return CommandAPDU(cla, command.ins, command.p1, command.p2, body + mac, le, extended)

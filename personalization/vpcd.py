@@ -6,6 +6,7 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 
 from personalization.virtual_card import CardTorn, VirtualCard
 
@@ -15,6 +16,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 35963  # vpcd reader 0; reader 1 listens on 35964
 POWER_OFF, POWER_ON, RESET, GET_ATR = 0x00, 0x01, 0x02, 0x04
 _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
+# pcscd polls each reader every 400 ms (PCSCLITE_STATUS_POLL_RATE); an empty slot must stay
+# empty across one poll, or pcscd never notices that a torn card was re-inserted.
+ABSENCE = 0.5
 
 
 class LinkClosed(Exception):
@@ -31,6 +35,8 @@ class VpcdLink:
         self.port = port
         self.sock: socket.socket | None = None
         self.torn = False
+        self.greeted = threading.Event()  # set once vpcd has accepted us and polled the card
+        self.closed_at: float | None = None
 
     def __repr__(self) -> str:
         return f"VpcdLink({self.host}:{self.port}, {self.card!r})"
@@ -66,6 +72,7 @@ class VpcdLink:
             while True:
                 length = int.from_bytes(self._recv_exact(sock, 2), "big")
                 payload = self._recv_exact(sock, length)
+                self.greeted.set()
                 if length == 1:
                     self._control(sock, payload[0])
                     continue
@@ -96,6 +103,7 @@ class VpcdLink:
     def close(self) -> None:
         sock, self.sock = self.sock, None
         if sock is not None:
+            self.closed_at = time.monotonic()
             # The peer may already be gone; shutting down is only to wake serve().
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -112,6 +120,7 @@ class VirtualReaderSlot:
         self.link: VpcdLink | None = None
         self.thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._closed_at: float | None = None
 
     def __repr__(self) -> str:
         return f"VirtualReaderSlot({self.host}:{self.port})"
@@ -127,6 +136,8 @@ class VirtualReaderSlot:
     def insert(self, card: VirtualCard) -> None:
         with self._lock:
             self._remove_locked()
+            if self._closed_at is not None:
+                time.sleep(max(0.0, self._closed_at + ABSENCE - time.monotonic()))
             link = VpcdLink(card, self.host, self.port)
             link.connect()
             thread = threading.Thread(target=link.serve, name=f"vpcd-{self.port}", daemon=True)
@@ -144,3 +155,5 @@ class VirtualReaderSlot:
             link.close()
         if thread is not None:
             thread.join(timeout=5)
+        if link is not None and link.closed_at is not None:
+            self._closed_at = link.closed_at

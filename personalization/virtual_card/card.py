@@ -46,6 +46,7 @@ class VirtualCard:
         self.faults: FaultPlan | None = None
         self.ctx: Context | None = None
         self._pending = b""
+        self._protected = False
         self.apdu_count = 0
 
     def __repr__(self) -> str:
@@ -117,6 +118,7 @@ class VirtualCard:
             forced = plan.status_at.get(number, plan.status_for_ins.get(cmd.ins))
             if forced is not None:
                 return _sw(forced).to_bytes()
+        self._protected = False
         response = self._execute(ctx, cmd)
         if ctx.dirty:
             ctx.dirty = False
@@ -136,6 +138,9 @@ class VirtualCard:
     def _deliver(self, cmd: CommandAPDU, response: ResponseAPDU) -> ResponseAPDU:
         """Hand out at most Ne bytes; the rest waits for GET RESPONSE (ISO/IEC 7816-4 §5.3.4)."""
         ne = cmd.ne
+        if self._protected and ne:
+            # Le counts plain data; R-MAC, R-ENC padding and SM objects may go beyond it.
+            ne = 65536 if cmd.is_extended else 256
         if ne and len(response.data) > ne:
             self._pending = response.data[ne:]
             return ResponseAPDU(response.data[:ne], 0x6100 | min(len(self._pending), 256) & 0xFF
@@ -205,6 +210,7 @@ class VirtualCard:
             response = ctx.sm.protect_response(response, bool(cmd.ins & 1))
         if scp_wrap and ctx.scp is not None:
             response = ctx.scp.protect_response(response)
+        self._protected = sm_wrap or scp_wrap
         return response
 
     @staticmethod

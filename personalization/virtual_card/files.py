@@ -49,7 +49,7 @@ def _read(ctx: Context, ef: ElementaryFile, offset: int, ne: int) -> ResponseAPD
         raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, f"read EF {ef.fid:04X}")
     if offset > ef.size:
         raise CardError(SW.WRONG_P1P2, "offset beyond the end of the EF")
-    chunk = bytes(ef.data[offset : offset + (ne or 256)])
+    chunk = bytes(ef.data[offset : offset + min(ne or 256, profile.MAX_RESPONSE)])
     if ne and len(chunk) < ne and ne not in (256, 65536):
         return ResponseAPDU(chunk, SW.END_OF_FILE)
     return ResponseAPDU(chunk, OK)
@@ -74,8 +74,8 @@ def read_binary_odd(ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
         raise CardError(SW.WRONG_DATA, str(exc)) from exc
     if offset_do is None:
         raise CardError(SW.WRONG_DATA, "odd READ BINARY needs DO54")
-    # Leave room for the DO53 header inside Ne.
-    inner = _read(ctx, ef, int.from_bytes(offset_do, "big"), max(1, (cmd.ne or 256) - 4))
+    # Ne counts the DO53 wrapper too; what does not fit waits for GET RESPONSE.
+    inner = _read(ctx, ef, int.from_bytes(offset_do, "big"), cmd.ne)
     return ResponseAPDU(tlv.encode(0x53, inner.data), inner.sw)
 
 

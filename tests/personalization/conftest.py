@@ -73,6 +73,10 @@ def pcsc_transport(slot: VirtualReaderSlot, blank_card: VirtualCard) -> Iterator
     transport.connect()
     yield transport
     transport.disconnect()
+    slot.remove()
+    # pcscd polls the slot: wait until it has seen the card go, or the next test's
+    # insertion could look like the same card still sitting there unpowered.
+    transport.wait_for_removal(timeout=5)
 
 
 @pytest.fixture(params=["in-process", "pcsc"])
