@@ -18,10 +18,11 @@ UGA UKR UMI URY USA UZB VAT VCT VEN VGB VIR VNM VUT WLF WSM YEM ZAF ZMB ZWE
 """
 
 # ICAO additions: Germany's single-letter code, British nationality categories, UN
-# documents, stateless/refugee codes and other issuing authorities (9303-3 §5, parts B-D).
+# documents, stateless/refugee codes, other issuing authorities (9303-3 §5, parts B-D), and
+# UTO, the fictitious state of the ICAO specimens that the demo and tests issue for.
 _ICAO_SPECIAL = """
 D GBD GBN GBO GBP GBS UNO UNA UNK XXA XXB XXC XXX EUE XBA XCC XCE XCO XEC XIM XDC XES XMP
-XOM XPO RKS
+XOM XPO RKS UTO
 """
 
 COUNTRY_CODES: frozenset[str] = frozenset(_ISO_3166.split()) | frozenset(_ICAO_SPECIAL.split())

@@ -1,0 +1,309 @@
+"""Enrollment HTTP API (FastAPI router under the core app): drafts, photo, signature, submit."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from enrollment.crop import CropError, chip_jpeg, make_compliant_crop
+from enrollment.errors import ValidationError
+from enrollment.fields import Applicant, validate_applicant
+from enrollment.image_intake import DEFAULT_LIMITS, ImageRejected, decode_image
+from enrollment.mrz_name import propose_mrz_name
+from enrollment.photo_quality import assess_photo
+from enrollment.signature import SIGNATURE_BOX, SignatureRejected, prepare_signature
+from enrollment.transliteration import transliterate_components
+from issuance.applications import open_application, submit
+from issuance.biometrics import ImageMeta, load_biometric, store_biometric
+from issuance.models import Application, BiometricImage, BiometricKind, User
+from issuance.roles import Permission
+from issuance.states import ApplicationState
+from issuance.transitions import Actor, NotFound
+from issuance.web import WebRuntime, db_session, require, runtime
+from printing.receipt import Receipt, render_receipt_pdf
+
+log = logging.getLogger(__name__)
+
+MAX_PHOTO_BYTES = DEFAULT_LIMITS.max_bytes
+MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
+STORED_PHOTO_QUALITY = 92
+_IMAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                    for t in ("image/jpeg", "image/png", "image/jp2", "application/octet-stream")},
+    }
+}
+
+router = APIRouter(prefix="/api/enrollment", tags=["enrollment"])
+Clerk = Annotated[User, Depends(require(Permission.ENROLL))]
+Viewer = Annotated[User, Depends(require(Permission.VIEW_OWN_APPLICATIONS))]
+Db = Annotated[Session, Depends(db_session)]
+Rt = Annotated[WebRuntime, Depends(runtime)]
+
+
+class ApplicantIn(BaseModel):
+    """Applicant fields as typed at the counter; all checking is done by `validate_applicant`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    arabic_first: str | None = None
+    arabic_father: str | None = None
+    arabic_grandfather: str | None = None
+    arabic_family: str | None = None
+    latin_given_names: str | None = None
+    latin_surname: str | None = None
+    mrz_name: str | None = None
+    national_number: str | None = None
+    birth_date: str | None = None
+    sex: str | None = None
+    nationality: str | None = None
+    issuing_state: str | None = None
+    place_of_birth: str | None = None
+    address: str | None = None
+
+
+class DraftOut(BaseModel):
+    id: int
+    number: str
+    state: str
+    mrz_name: str
+    mrz_name_truncated: bool
+
+
+class StatusOut(BaseModel):
+    id: int
+    number: str
+    state: str
+    photo_passed: bool | None
+    signature: bool
+    outcome_reasons: list[Any] | None
+
+
+async def _limited_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it exceeds `limit` (before any parsing)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"upload is {declared} bytes; the limit is {limit}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(413, f"upload exceeds the limit of {limit} bytes")
+    if not body:
+        raise HTTPException(422, "the upload is empty")
+    return bytes(body)
+
+
+async def photo_body(request: Request) -> bytes:
+    return await _limited_body(request, MAX_PHOTO_BYTES)
+
+
+async def signature_body(request: Request) -> bytes:
+    return await _limited_body(request, MAX_SIGNATURE_BYTES)
+
+
+@contextmanager
+def _committing(session: Session) -> Iterator[None]:
+    """Commit on success, roll back on any error; the guard has already read the user."""
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _own_application(session: Session, application_id: int, user: User) -> Application:
+    app = session.get(Application, application_id)
+    # Another clerk's application is reported as missing, not forbidden: ids are not a secret
+    # worth confirming.
+    if app is None or app.clerk_id != user.id:
+        raise NotFound(f"application {application_id} does not exist")
+    return app
+
+
+def _require_draft(app: Application) -> None:
+    if app.state != ApplicationState.DRAFT:
+        raise HTTPException(409, f"application {app.number} is {app.state}; only drafts change")
+
+
+def _latin_or_transliterated(latin: str, arabic: list[str]) -> str:
+    if latin:
+        return latin
+    return " ".join(c for part in arabic if part for c in transliterate_components(part))
+
+
+def core_applicant_fields(a: Applicant) -> dict[str, Any]:
+    """Validated enrollment data in the core's Applicant columns (Latin proposed if blank)."""
+    return {
+        "national_number": a.national_number,
+        "first_name_ar": a.arabic_first,
+        "father_name_ar": a.arabic_father,
+        "grandfather_name_ar": a.arabic_grandfather,
+        "family_name_ar": a.arabic_family,
+        "given_names_latin": _latin_or_transliterated(
+            a.latin_given_names, [a.arabic_first, a.arabic_father, a.arabic_grandfather]),
+        "surname_latin": _latin_or_transliterated(a.latin_surname, [a.arabic_family]),
+        "sex": a.sex,
+        "birth_date": a.birth_date,
+        "birth_place": a.place_of_birth,
+        "address": a.address,
+        "nationality": a.nationality,
+    }
+
+
+@router.post("/applications", status_code=201, response_model=DraftOut,
+             responses={422: {"description": "field errors in English and Arabic"}})
+def create_draft(body: ApplicantIn, user: Clerk, session: Db, rt: Rt) -> DraftOut:
+    """Validate the applicant data and open a draft application."""
+    raw = body.model_dump(exclude_none=True)
+    raw.setdefault("issuing_state", rt.settings.issuing_state)
+    try:
+        applicant = validate_applicant(raw)
+    except ValidationError as exc:
+        raise HTTPException(422, {"message": "applicant data is invalid",
+                                  "errors": [e.as_dict() for e in exc.errors]}) from exc
+    given = [applicant.arabic_first, applicant.arabic_father, applicant.arabic_grandfather]
+    proposal = propose_mrz_name(applicant.arabic_family, [g for g in given if g])
+    with _committing(session):
+        app = open_application(session, core_applicant_fields(applicant), user)
+        number = str(app.number)
+        result = DraftOut(id=app.id, number=number, state=str(app.state),
+                          mrz_name=applicant.mrz_name or proposal.field,
+                          mrz_name_truncated=proposal.truncated and not applicant.mrz_name)
+    return result
+
+
+def _jpeg(image: Any, quality: int) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+@router.put("/applications/{application_id}/photo", openapi_extra=_IMAGE_BODY,
+            responses={413: {"description": "too large"}, 422: {"description": "not an image"}})
+def upload_photo(
+    application_id: int, data: Annotated[bytes, Depends(photo_body)], user: Clerk,
+    session: Db, rt: Rt,
+) -> dict[str, Any]:
+    """Check the photo; store the compliant crop and chip JPEG if it passes, and report."""
+    try:
+        image = decode_image(data)
+    except ImageRejected as exc:
+        raise HTTPException(422, {"code": exc.code, "message": exc.reason}) from exc
+    report = assess_photo(image)
+    result: dict[str, Any] = report.as_dict()
+    stored, chip = image, None
+    if report.passed:
+        try:
+            stored = make_compliant_crop(image)
+            chip = chip_jpeg(stored)
+        except CropError as exc:
+            result["passed"] = False
+            result["crop_error"] = exc.reason
+    passed = bool(result["passed"])
+    with _committing(session):
+        app = _own_application(session, application_id, user)
+        _require_draft(app)
+        # Re-encoded pixels only: nothing of the uploaded file (metadata, trailing bytes) is kept.
+        store_biometric(session, rt.vault, app.id, BiometricKind.PHOTO,
+                        _jpeg(stored, STORED_PHOTO_QUALITY),
+                        ImageMeta("image/jpeg", stored.width, stored.height), user.username,
+                        quality_passed=passed, quality_report=result)
+        if chip is not None:
+            store_biometric(session, rt.vault, app.id, BiometricKind.CHIP_PHOTO, chip,
+                            ImageMeta("image/jpeg", 240, stored.height * 240 // stored.width),
+                            user.username, quality_passed=True)
+    return result
+
+
+@router.put("/applications/{application_id}/signature", openapi_extra=_IMAGE_BODY,
+            responses={413: {"description": "too large"}, 422: {"description": "no signature"}})
+def upload_signature(
+    application_id: int, data: Annotated[bytes, Depends(signature_body)], user: Clerk,
+    session: Db, rt: Rt,
+) -> dict[str, Any]:
+    """Binarise and fit the signature to the card's box, then store it."""
+    try:
+        png = prepare_signature(data)
+    except ImageRejected as exc:
+        raise HTTPException(422, {"code": exc.code, "message": exc.reason}) from exc
+    except SignatureRejected as exc:
+        raise HTTPException(422, {"code": "no_signature", "message": exc.reason}) from exc
+    with _committing(session):
+        app = _own_application(session, application_id, user)
+        _require_draft(app)
+        store_biometric(session, rt.vault, app.id, BiometricKind.SIGNATURE, png,
+                        ImageMeta("image/png", *SIGNATURE_BOX), user.username)
+    return {"stored": True, "width": SIGNATURE_BOX[0], "height": SIGNATURE_BOX[1]}
+
+
+def _captured(session: Session, application_id: int) -> dict[BiometricKind, BiometricImage]:
+    rows = session.scalars(select(BiometricImage).where(
+        BiometricImage.application_id == application_id))
+    return {row.kind: row for row in rows}
+
+
+@router.post("/applications/{application_id}/submit", status_code=202, response_model=StatusOut)
+def submit_application(application_id: int, user: Clerk, session: Db, rt: Rt) -> StatusOut:
+    """Move a complete draft to `submitted` and queue its validation."""
+    with _committing(session):
+        app = _own_application(session, application_id, user)
+        _require_draft(app)
+        captured = _captured(session, app.id)
+        photo = captured.get(BiometricKind.PHOTO)
+        missing = []
+        if photo is None or not (photo.quality_passed or app.photo_override_by):
+            missing.append("a photo that passes the quality checks")
+        if BiometricKind.SIGNATURE not in captured:
+            missing.append("a signature")
+        if missing:
+            raise HTTPException(409, f"cannot submit yet: needs {' and '.join(missing)}")
+        if not submit(session, app.id, Actor(user.username, user.site)):
+            raise HTTPException(409, f"application {app.number} was changed meanwhile; reload")
+    try:
+        # Imported here: workers import the stages (enrollment included), not the reverse.
+        from workers.jobs import enqueue_validation
+
+        enqueue_validation(rt.settings, [application_id])
+    except Exception:  # the database is the truth: the reconciler re-enqueues it later
+        log.exception("could not enqueue validation of application %s", application_id)
+    return application_status(application_id, user, session)
+
+
+@router.get("/applications/{application_id}", response_model=StatusOut)
+def application_status(application_id: int, user: Viewer, session: Db) -> StatusOut:
+    """State of one of the clerk's own applications."""
+    app = _own_application(session, application_id, user)
+    captured = _captured(session, app.id)
+    photo = captured.get(BiometricKind.PHOTO)
+    return StatusOut(
+        id=app.id, number=str(app.number), state=str(app.state),
+        photo_passed=None if photo is None else photo.quality_passed,
+        signature=BiometricKind.SIGNATURE in captured,
+        outcome_reasons=app.outcome_reasons,
+    )
+
+
+@router.get("/applications/{application_id}/receipt", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}})
+def receipt(application_id: int, user: Viewer, session: Db, rt: Rt) -> Response:
+    """The counter receipt as PDF."""
+    app = _own_application(session, application_id, user)
+    photo_bytes = load_biometric(session, rt.vault, app.id, BiometricKind.PHOTO)
+    a = app.applicant
+    pdf = render_receipt_pdf(Receipt(
+        application_number=str(app.number), arabic_name=" ".join(a.full_name_ar.split()),
+        latin_name=f"{a.given_names_latin} {a.surname_latin}".strip(), office=app.site,
+        issued_at=app.created_at, photo=decode_image(photo_bytes) if photo_bytes else None,
+    ))
+    return Response(pdf, media_type="application/pdf")

@@ -1,0 +1,222 @@
+"""Enrollment API on the core app: drafts, uploads, submit, status; SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from photo_corpus import CorpusSet, jpeg
+from PIL import Image, ImageDraw
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+import enrollment.api
+from enrollment.api import router
+from enrollment.rules import NationalNumberRule
+from issuance.config import Settings
+from issuance.db import Database
+from issuance.models import BiometricImage, BiometricKind, Role
+from issuance.web import core, create_app
+from tests.factories import TEST_PASSWORD, make_user
+from workers import queues
+
+APPLICANT = {
+    "arabic_first": "محمد",
+    "arabic_father": "أحمد",
+    "arabic_grandfather": "علي",
+    "arabic_family": "الرازي",
+    "national_number": NationalNumberRule().complete("000000042"),
+    "birth_date": "1980-03-12",
+    "sex": "M",
+    "nationality": "UTO",
+    "place_of_birth": "Utopia City",
+    "address": "1 Main Street",
+}
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings, routers=[core, router])
+    with TestClient(app) as c:
+        yield c
+    app.state.runtime.close()
+
+
+def _headers(client: TestClient, db: Database, name: str, role: Role = Role.CLERK) -> dict[str, str]:
+    make_user(db, name, role)
+    r = client.post("/api/session", json={"username": name, "password": TEST_PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+@pytest.fixture
+def clerk_headers(client: TestClient, db: Database) -> dict[str, str]:
+    return _headers(client, db, "amal")
+
+
+def _draft(client: TestClient, headers: dict[str, str], **changes: str) -> int:
+    r = client.post("/api/enrollment/applications", json={**APPLICANT, **changes}, headers=headers)
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _signature_png() -> bytes:
+    img = Image.new("L", (600, 200), 245)
+    ImageDraw.Draw(img).line([(40, 150), (200, 40), (380, 160), (560, 60)], fill=20, width=6)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _stored(db: Database, app_id: int) -> dict[BiometricKind, BiometricImage]:
+    with db.session() as s:
+        rows = s.scalars(select(BiometricImage).where(BiometricImage.application_id == app_id))
+        return {r.kind: r for r in rows}
+
+
+def test_create_draft_proposes_the_mrz_name(
+    client: TestClient, clerk_headers: dict[str, str]
+) -> None:
+    r = client.post("/api/enrollment/applications", json=APPLICANT, headers=clerk_headers)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["state"] == "draft" and body["number"].startswith("HQ-")
+    assert body["mrz_name"] == "ALRAZY<<MXHMD<XAEXHMD<ELY" + "<" * 5
+    assert body["mrz_name_truncated"] is False
+
+
+def test_invalid_data_lists_every_error_in_both_languages(
+    client: TestClient, clerk_headers: dict[str, str]
+) -> None:
+    bad = {**APPLICANT, "birth_date": "2999-01-01", "sex": "Q"}
+    r = client.post("/api/enrollment/applications", json=bad, headers=clerk_headers)
+    assert r.status_code == 422
+    errors = {e["field"]: e for e in r.json()["detail"]["errors"]}
+    assert set(errors) == {"birth_date", "sex"}
+    assert errors["birth_date"]["rule"] == "not_future"
+    assert errors["birth_date"]["message_en"] == "must not be in the future"
+    assert errors["birth_date"]["message_ar"]
+
+
+def test_only_clerks_enroll(client: TestClient, db: Database) -> None:
+    assert client.post("/api/enrollment/applications", json=APPLICANT).status_code == 401
+    operator = _headers(client, db, "omar", Role.OPERATOR)
+    r = client.post("/api/enrollment/applications", json=APPLICANT, headers=operator)
+    assert r.status_code == 403
+
+
+def test_full_enrollment_path(
+    client: TestClient, db: Database, clerk_headers: dict[str, str], corpus: CorpusSet,
+    settings: Settings,
+) -> None:
+    app_id = _draft(client, clerk_headers)
+    base = f"/api/enrollment/applications/{app_id}"
+    photo = jpeg(corpus.goods["good_default"])
+    r = client.put(f"{base}/photo", content=photo, headers={**clerk_headers,
+                                                            "Content-Type": "image/jpeg"})
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["passed"] is True
+    assert {c["name"] for c in report["checks"]} >= {"head_height", "sharpness", "roll"}
+    r = client.put(f"{base}/signature", content=_signature_png(), headers=clerk_headers)
+    assert r.status_code == 200 and r.json()["stored"] is True
+
+    stored = _stored(db, app_id)
+    assert set(stored) == {BiometricKind.PHOTO, BiometricKind.CHIP_PHOTO, BiometricKind.SIGNATURE}
+    assert (stored[BiometricKind.PHOTO].width, stored[BiometricKind.PHOTO].height) == (413, 531)
+    assert stored[BiometricKind.CHIP_PHOTO].byte_size <= 20_000
+    assert photo[:64] not in stored[BiometricKind.PHOTO].ciphertext
+
+    conn = queues.connect(settings)
+    before = queues.pending(conn, queues.VALIDATE).get(app_id)
+    r = client.post(f"{base}/submit", headers=clerk_headers)
+    assert r.status_code == 202, r.text
+    assert r.json()["state"] == "submitted"
+    after = queues.pending(conn, queues.VALIDATE).get(app_id)
+    assert after is not None and after != before
+
+    status = client.get(base, headers=clerk_headers).json()
+    assert status["state"] == "submitted" and status["photo_passed"] is True
+    assert status["signature"] is True
+    # Drafts only: a submitted application no longer takes uploads.
+    r = client.put(f"{base}/photo", content=photo, headers=clerk_headers)
+    assert r.status_code == 409
+
+    pdf = client.get(f"{base}/receipt", headers=clerk_headers)
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert status["number"] in PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+
+
+def test_failed_photo_is_reported_and_blocks_submit(
+    client: TestClient, db: Database, clerk_headers: dict[str, str], corpus: CorpusSet
+) -> None:
+    app_id = _draft(client, clerk_headers)
+    base = f"/api/enrollment/applications/{app_id}"
+    blurred = jpeg(corpus.defects["blurred"][1])  # type: ignore[arg-type]
+    r = client.put(f"{base}/photo", content=blurred, headers=clerk_headers)
+    assert r.status_code == 200
+    failed = [c for c in r.json()["checks"] if not c["passed"]]
+    assert "sharpness" in {c["name"] for c in failed}
+    assert _stored(db, app_id)[BiometricKind.PHOTO].quality_passed is False
+    client.put(f"{base}/signature", content=_signature_png(), headers=clerk_headers)
+    r = client.post(f"{base}/submit", headers=clerk_headers)
+    assert r.status_code == 409 and "photo" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("name", ["truncated.jpg", "zero.jpg", "bomb.png", "text.jpg",
+                                  "huge_header.jpg", "huge_header.png"])
+def test_bad_file_is_a_4xx_and_nothing_is_stored(
+    name: str, client: TestClient, db: Database, clerk_headers: dict[str, str],
+    corpus: CorpusSet,
+) -> None:
+    app_id = _draft(client, clerk_headers)
+    r = client.put(f"/api/enrollment/applications/{app_id}/photo",
+                   content=corpus.bad_files[name], headers=clerk_headers)
+    assert 400 <= r.status_code < 500
+    assert r.json()["detail"]
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(BiometricImage)) == 0
+
+
+def test_oversized_upload_is_refused_before_decoding(
+    client: TestClient, clerk_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app_id = _draft(client, clerk_headers)
+    monkeypatch.setattr(enrollment.api, "MAX_PHOTO_BYTES", 1000)
+
+    def never(_: bytes) -> None:
+        raise AssertionError("decoded an oversized upload")
+
+    monkeypatch.setattr(enrollment.api, "decode_image", never)
+    r = client.put(f"/api/enrollment/applications/{app_id}/photo", content=b"\xff" * 5000,
+                   headers=clerk_headers)
+    assert r.status_code == 413
+
+
+def test_blank_signature_is_rejected(client: TestClient, clerk_headers: dict[str, str]) -> None:
+    app_id = _draft(client, clerk_headers)
+    buf = io.BytesIO()
+    Image.new("L", (600, 200), 250).save(buf, "PNG")
+    r = client.put(f"/api/enrollment/applications/{app_id}/signature", content=buf.getvalue(),
+                   headers=clerk_headers)
+    assert r.status_code == 422 and r.json()["detail"]["code"] == "no_signature"
+
+
+def test_another_clerk_cannot_see_or_touch_the_application(
+    client: TestClient, db: Database, clerk_headers: dict[str, str]
+) -> None:
+    app_id = _draft(client, clerk_headers)
+    other = _headers(client, db, "badr")
+    assert client.get(f"/api/enrollment/applications/{app_id}", headers=other).status_code == 404
+    r = client.put(f"/api/enrollment/applications/{app_id}/signature",
+                   content=_signature_png(), headers=other)
+    assert r.status_code == 404
+
+
+def test_openapi_schema_publishes_the_enrollment_routes(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/api/enrollment/applications" in paths
+    photo = paths["/api/enrollment/applications/{application_id}/photo"]["put"]
+    assert "image/jpeg" in photo["requestBody"]["content"]
