@@ -72,6 +72,8 @@ class ApplicantIn(BaseModel):
 
 
 class DraftOut(BaseModel):
+    """A new draft and the MRZ name proposed for review."""
+
     id: int
     number: str
     state: str
@@ -80,6 +82,8 @@ class DraftOut(BaseModel):
 
 
 class StatusOut(BaseModel):
+    """Where an application stands and what has been captured."""
+
     id: int
     number: str
     state: str
@@ -104,10 +108,12 @@ async def _limited_body(request: Request, limit: int) -> bytes:
 
 
 async def photo_body(request: Request) -> bytes:
+    """Photo upload body, at most MAX_PHOTO_BYTES."""
     return await _limited_body(request, MAX_PHOTO_BYTES)
 
 
 async def signature_body(request: Request) -> bytes:
+    """Signature upload body, at most MAX_SIGNATURE_BYTES."""
     return await _limited_body(request, MAX_SIGNATURE_BYTES)
 
 

@@ -56,11 +56,13 @@ class Face:
 
     @property
     def centre(self) -> Point:
+        """Centre of the face box."""
         x, y, w, h = self.box
         return (x + w / 2, y + h / 2)
 
     @property
     def eye_distance(self) -> float | None:
+        """Pixels between the eye centres (ISO/IEC 19794-5 inter-eye distance)."""
         if self.eyes is None:
             return None
         (x1, y1), (x2, y2) = self.eyes
@@ -68,6 +70,7 @@ class Face:
 
     @property
     def eye_mid(self) -> Point | None:
+        """Midpoint between the eyes."""
         if self.eyes is None:
             return None
         (x1, y1), (x2, y2) = self.eyes

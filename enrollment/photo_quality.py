@@ -38,6 +38,7 @@ class QualityReport:
 
     @property
     def passed(self) -> bool:
+        """True when every check passed."""
         return all(c.passed for c in self.checks)
 
     def failed(self) -> list[str]:
@@ -67,6 +68,7 @@ class HeadGeometry:
 
     @property
     def height(self) -> float:
+        """Chin to crown in pixels."""
         return self.chin - self.crown
 
 
@@ -211,7 +213,7 @@ def assess_photo(image: Image.Image | np.ndarray, thresholds: Thresholds | None 
     scale = WORK_WIDTH / W
     small = cv2.resize(rgb, (WORK_WIDTH, max(1, round(H * scale))), interpolation=cv2.INTER_AREA)
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
-    lum = lab[..., 0] * (255.0 / 255.0)
+    lum = lab[..., 0]  # OpenCV scales 8-bit L* to 0-255
     rows, cols = _face_region(face, scale, small.shape)
     skin = lum[rows, cols]
     mean_l = float(skin.mean())

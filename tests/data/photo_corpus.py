@@ -152,6 +152,9 @@ class Corpus:
             return np.clip(fn(base), 0, 255).astype(np.uint8)
 
         mean = base.mean()
+        width = base.shape[1]
+        # Side light: the face darkens from its lit half to its far half.
+        side = np.interp(np.arange(width), [0.3 * width, 0.7 * width], [1.05, 0.5])[None, :, None]
         busy = _busy_background(self.img.shape)
         coloured = (150, 190, 235)
         second = cv2.resize(self.good(), (150, 193), interpolation=cv2.INTER_AREA)
@@ -169,9 +172,11 @@ class Corpus:
             "underexposed": ("exposure", tone(lambda a: a * 0.35)),
             "overexposed": ("exposure", tone(lambda a: a * 1.45 + 45)),
             "low_contrast": ("contrast", tone(lambda a: mean + (a - mean) * 0.3)),
+            "uneven_light": ("illumination_uniformity", tone(lambda a: a * side)),
             "busy_background": ("background_uniformity", frame(
                 composite(self.img, self.alpha, busy), f, PLAIN_BG)),
             "coloured_background": ("background_colour", self.good(colour=coloured)),
+            "dark_background": ("background_brightness", self.good(colour=(105, 105, 105))),
             "colour_cast_warm": ("colour_cast", tone(lambda a: a * np.array([1.0, 0.88, 0.62]))),
             "colour_cast_blue": ("colour_cast", tone(lambda a: a * np.array([0.68, 0.85, 1.0]))),
             "heavy_jpeg": ("blockiness", jpeg(self.good(), quality=4)),

@@ -12,8 +12,8 @@ from enrollment.thresholds import DEFAULT_THRESHOLDS
 GOODS = ["good_default", "good_small_head", "good_large_head", "good_white_bg", "good_grey_bg",
          "good_600x771", "good_shift_left", "good_tilt_1deg", "good_mirrored"]
 DEFECTS = ["too_small", "too_large", "off_centre", "rotated_5", "rotated_10", "rotated_20",
-           "blurred", "underexposed", "overexposed", "low_contrast", "busy_background",
-           "coloured_background", "colour_cast_warm", "colour_cast_blue", "heavy_jpeg",
+           "blurred", "underexposed", "overexposed", "low_contrast", "uneven_light", "busy_background",
+           "coloured_background", "dark_background", "colour_cast_warm", "colour_cast_blue", "heavy_jpeg",
            "two_faces", "no_face", "cropped_head"]
 ALL_CHECKS = ["face_count", "blockiness", "head_height", "head_in_frame", "eye_distance",
               "eye_line", "roll", "frontal_pose", "centring", "sharpness", "exposure", "contrast",
