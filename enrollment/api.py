@@ -44,6 +44,8 @@ _IMAGE_BODY = {
 }
 
 router = APIRouter(prefix="/api/enrollment", tags=["enrollment"])
+# The role guard is declared before any body dependency in every handler, so nobody
+# unauthorised gets as far as uploading bytes (dependencies run in parameter order).
 Clerk = Annotated[User, Depends(require(Permission.ENROLL))]
 Viewer = Annotated[User, Depends(require(Permission.VIEW_OWN_APPLICATIONS))]
 Db = Annotated[Session, Depends(db_session)]
@@ -198,7 +200,7 @@ def _jpeg(image: Any, quality: int) -> bytes:
 @router.put("/applications/{application_id}/photo", openapi_extra=_IMAGE_BODY,
             responses={413: {"description": "too large"}, 422: {"description": "not an image"}})
 def upload_photo(
-    application_id: int, data: Annotated[bytes, Depends(photo_body)], user: Clerk,
+    application_id: int, user: Clerk, data: Annotated[bytes, Depends(photo_body)],
     session: Db, rt: Rt,
 ) -> dict[str, Any]:
     """Check the photo; store the compliant crop and chip JPEG if it passes, and report."""
@@ -235,7 +237,7 @@ def upload_photo(
 @router.put("/applications/{application_id}/signature", openapi_extra=_IMAGE_BODY,
             responses={413: {"description": "too large"}, 422: {"description": "no signature"}})
 def upload_signature(
-    application_id: int, data: Annotated[bytes, Depends(signature_body)], user: Clerk,
+    application_id: int, user: Clerk, data: Annotated[bytes, Depends(signature_body)],
     session: Db, rt: Rt,
 ) -> dict[str, Any]:
     """Binarise and fit the signature to the card's box, then store it."""

@@ -18,6 +18,7 @@ from enrollment.rules import NationalNumberRule
 from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import BiometricImage, BiometricKind, Role
+from issuance.roles import allows
 from issuance.web import core, create_app
 from tests.factories import TEST_PASSWORD, make_user
 from workers import queues
@@ -220,3 +221,22 @@ def test_openapi_schema_publishes_the_enrollment_routes(client: TestClient) -> N
     assert "/api/enrollment/applications" in paths
     photo = paths["/api/enrollment/applications/{application_id}/photo"]["put"]
     assert "image/jpeg" in photo["requestBody"]["content"]
+
+
+def test_role_guard_runs_before_any_upload_is_read(client: TestClient, db: Database) -> None:
+    """Every enrollment route answers 403 exactly to the roles its permission leaves out."""
+    headers = {role: _headers(client, db, f"u-{role.value}", role) for role in Role}
+    guarded = []
+    for route in router.routes:
+        for dep in route.dependant.dependencies:  # type: ignore[attr-defined]
+            permission = getattr(dep.call, "permission", None)
+            if permission is not None:
+                guarded.append((route, permission))
+    assert len(guarded) == 6
+    for route, permission in guarded:
+        path = route.path_format.replace("{application_id}", "999")  # type: ignore[attr-defined]
+        for method in route.methods:  # type: ignore[attr-defined]
+            for role in Role:
+                r = client.request(method, path, headers=headers[role], content=b"")
+                assert (r.status_code == 403) == (not allows(role, permission)), (
+                    f"{method} {path} as {role}: {r.status_code}")
