@@ -86,3 +86,7 @@ def diversify_keys(master: bytes, kdd: bytes, kvn: int = 0x30) -> StaticKeys:
 def aes_kcv(key: bytes) -> bytes:
     """Key check value: first 3 bytes of AES(key, 16 x 01) (GPC Amd D §6.2.? / GPC 2.3 B.6)."""
     return aes_cbc_encrypt(key, bytes(16), b"\x01" * 16)[:3]
+
+
+# GlobalPlatform's well-known default test key (40..4F); only for training and test stock.
+GP_TEST_KEY = bytes(range(0x40, 0x50))

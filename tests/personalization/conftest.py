@@ -27,6 +27,12 @@ def worker_reader() -> tuple[int, str]:
     return 35963 + index, f"Virtual PCD 00 {index:02d}"
 
 
+@pytest.fixture
+def vpcd_reader() -> tuple[int, str]:
+    """(vpcd port, PC/SC reader name) reserved for this test worker."""
+    return worker_reader()
+
+
 @pytest.fixture(scope="session")
 def pcscd() -> None:
     """The real pcscd with the vpcd driver, started if needed (DESIGN §9)."""
@@ -50,7 +56,10 @@ def blank_card(tmp_path: Path) -> VirtualCard:
 
 @pytest.fixture
 def slot(pcscd: None) -> Iterator[VirtualReaderSlot]:
-    port, _ = worker_reader()
+    port, name = worker_reader()
+    # A card left by an earlier test (or a card-sim process) must be gone as far as pcscd
+    # knows, or a quick re-insertion looks like the old card still sitting there.
+    PcscTransport(name).wait_for_removal(timeout=5)
     s = VirtualReaderSlot(port=port)
     yield s
     s.remove()
