@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import queue
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from smartcard import scard
 from smartcard.CardConnection import CardConnection
+from smartcard.CardMonitoring import CardMonitor, CardObserver
 from smartcard.Exceptions import CardConnectionException, NoCardException
 from smartcard.pcsc.PCSCReader import PCSCReader
 from smartcard.System import readers as pcsc_readers
@@ -36,6 +40,54 @@ def _find_reader(reader: str | int) -> PCSCReader:
         if reader in str(r):
             return r
     raise TransportError(f"no reader named {reader!r}; have {[str(r) for r in found]}")
+
+
+@dataclass(frozen=True)
+class CardEvent:
+    """A card went into (atr set) or out of (atr None) a reader."""
+
+    reader: str
+    atr: bytes | None
+
+    @property
+    def inserted(self) -> bool:
+        return self.atr is not None
+
+
+class CardEvents(CardObserver):
+    """Insertions and removals on one reader, fed by pyscard's CardMonitor thread."""
+
+    def __init__(self, reader: str) -> None:
+        self.reader = reader
+        self.events: queue.Queue[CardEvent] = queue.Queue()
+        self._monitor: CardMonitor | None = None
+
+    def __enter__(self) -> CardEvents:
+        self._monitor = CardMonitor()
+        # The monitor first reports the cards already present as insertions.
+        self._monitor.addObserver(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._monitor is not None:
+            self._monitor.deleteObserver(self)
+            self._monitor = None
+
+    def update(self, observable: Any, handlers: tuple[list[Any], list[Any]]) -> None:
+        added, removed = handlers
+        for card in removed:
+            if str(card.reader) == self.reader:
+                self.events.put(CardEvent(self.reader, None))
+        for card in added:
+            if str(card.reader) == self.reader:
+                self.events.put(CardEvent(self.reader, bytes(card.atr)))
+
+    def next(self, timeout: float | None = None) -> CardEvent:
+        """The next event; raises TransportError when none comes in time."""
+        try:
+            return self.events.get(timeout=timeout)
+        except queue.Empty:
+            raise TransportError(f"no card event on {self.reader} after {timeout}s") from None
 
 
 class PcscTransport(Transport):
@@ -119,11 +171,6 @@ class PcscTransport(Transport):
                 self._connection.release()
         self._connection = None
         self._atr = b""
-
-    def reconnect(self) -> None:
-        """Cold reset through pcscd (SCardReconnect with SCARD_UNPOWER_CARD)."""
-        self.disconnect()
-        self.connect()
 
     @property
     def atr(self) -> bytes:

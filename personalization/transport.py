@@ -61,13 +61,13 @@ class Transport(ApduSender, ABC):
         return ResponseAPDU(data, response.sw)
 
     def transmit_chained(self, command: CommandAPDU, max_data: int = 255) -> ResponseAPDU:
-        """Send a long command as a chain (ISO/IEC 7816-4 §5.3.3); returns the last answer."""
-        response = ResponseAPDU(b"", 0x9000)
-        for part in chain(command, max_data):
+        """Send a long command as a chain (ISO/IEC 7816-4 §5.3.3); stops at the first error."""
+        parts = chain(command, max_data)
+        for part in parts[:-1]:
             response = self.transmit(part)
-            if part is not command and part.cla & 0x10 and not response.ok:
+            if not response.ok:
                 return response
-        return response
+        return self.transmit(parts[-1])
 
     def __enter__(self) -> Transport:
         self.connect()

@@ -35,7 +35,6 @@ class VpcdLink:
         self.port = port
         self.sock: socket.socket | None = None
         self.torn = False
-        self.greeted = threading.Event()  # set once vpcd has accepted us and polled the card
         self.closed_at: float | None = None
 
     def __repr__(self) -> str:
@@ -72,7 +71,6 @@ class VpcdLink:
             while True:
                 length = int.from_bytes(self._recv_exact(sock, 2), "big")
                 payload = self._recv_exact(sock, length)
-                self.greeted.set()
                 if length == 1:
                     self._control(sock, payload[0])
                     continue

@@ -141,11 +141,11 @@ class VirtualCard:
         if self._protected and ne:
             # Le counts plain data; R-MAC, R-ENC padding and SM objects may go beyond it.
             ne = 65536 if cmd.is_extended else 256
-        if ne and len(response.data) > ne:
-            self._pending = response.data[ne:]
-            return ResponseAPDU(response.data[:ne], 0x6100 | min(len(self._pending), 256) & 0xFF
-                                if response.sw == SW.OK else response.sw)
-        return response
+        if not ne or len(response.data) <= ne or response.sw != SW.OK:
+            return response
+        self._pending = response.data[ne:]
+        remaining = min(len(self._pending), 256) & 0xFF  # 00 means 256 or more
+        return ResponseAPDU(response.data[:ne], 0x6100 | remaining)
 
     def _get_response(self, cmd: CommandAPDU) -> ResponseAPDU:
         if not self._pending:
@@ -157,7 +157,7 @@ class VirtualCard:
     def _execute(self, ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
         if cmd.cla == 0xFF:
             return _sw(SW.CLA_NOT_SUPPORTED)
-        if cmd.ins == INS_GET_RESPONSE and not cmd.cla & 0x80:
+        if cmd.ins == INS_GET_RESPONSE and cmd.cla & 0x7C == 0:
             return self._get_response(cmd)
         self._pending = b""
         if cmd.cla & 0x03:

@@ -7,7 +7,12 @@ from personalization.apdu import CommandAPDU, ResponseAPDU
 from personalization.status_words import SW, CardError
 from personalization.virtual_card import profile
 from personalization.virtual_card.context import Context
-from personalization.virtual_card.filesystem import DedicatedFile, ElementaryFile, access_granted
+from personalization.virtual_card.filesystem import (
+    AC_SECURE_CHANNEL,
+    DedicatedFile,
+    ElementaryFile,
+    access_granted,
+)
 
 OK = SW.OK
 
@@ -102,7 +107,7 @@ def create_file(ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
     df = ctx.current_df
     if df is None:
         raise CardError(SW.CONDITIONS_NOT_SATISFIED, "select an application first")
-    if not ctx.satisfied() & 0x01:
+    if not ctx.satisfied() & AC_SECURE_CHANNEL:
         raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, "CREATE FILE needs the secure channel")
     if df.life_cycle != profile.APP_SELECTABLE:
         raise CardError(SW.CONDITIONS_NOT_SATISFIED, "application already personalized")

@@ -88,7 +88,7 @@ def pcsc_transport(slot: VirtualReaderSlot, blank_card: VirtualCard) -> Iterator
     transport.wait_for_removal(timeout=5)
 
 
-@pytest.fixture(params=["in-process", "pcsc"])
+@pytest.fixture(params=["in-process", pytest.param("pcsc", marks=pytest.mark.pcsc)])
 def transport(request: pytest.FixtureRequest, blank_card: VirtualCard) -> Iterator[Transport]:
     """The same card behind both transports, for tests that must pass over each."""
     if request.param == "pcsc":

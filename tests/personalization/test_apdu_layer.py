@@ -6,8 +6,10 @@ import pytest
 
 from personalization import tlv
 from personalization.apdu import CommandAPDU, ResponseAPDU, chain
+from personalization.capabilities import CardCapabilities, historical_bytes
 from personalization.padding import PaddingError, pad, unpad
 from personalization.status_words import CardError, describe
+from personalization.virtual_card import profile
 
 
 @pytest.mark.parametrize(
@@ -75,3 +77,16 @@ def test_iso9797_method_2_padding() -> None:
     assert unpad(pad(b"abc", 16)) == b"abc"
     with pytest.raises(PaddingError):
         unpad(bytes(16))
+
+
+def test_capabilities_from_atr_and_ef_atr() -> None:
+    caps = CardCapabilities.from_atr(profile.atr())
+    assert caps.extended_length and caps.command_chaining
+    caps = caps.with_ef_atr(profile.ef_atr_content())
+    assert (caps.max_command, caps.max_response) == (profile.MAX_COMMAND, profile.MAX_RESPONSE)
+    assert caps.write_chunk(overhead=24) == profile.MAX_COMMAND - 9 - 24
+    # A contact card ATR with TA1..TD2 and no capabilities DO: short APDUs only.
+    plain = CardCapabilities.from_atr(bytes.fromhex("3BFF1300008131FE45434331" + "30" * 12 + "34"))
+    assert not plain.extended_length and plain.write_chunk() == 255
+    assert historical_bytes(bytes.fromhex("3B8F8001804F0CA000000306030001000000006A"))[:3] == \
+        bytes.fromhex("804F0C")

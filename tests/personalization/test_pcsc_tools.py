@@ -8,8 +8,9 @@ import subprocess
 
 import pytest
 
-from personalization.pcsc_transport import PcscTransport, list_readers
+from personalization.pcsc_transport import CardEvents, PcscTransport, list_readers
 from personalization.virtual_card import VirtualCard, profile
+from personalization.vpcd import VirtualReaderSlot
 
 pytestmark = pytest.mark.pcsc
 
@@ -46,3 +47,14 @@ def test_opensc_tool_reads_atr_and_sends_apdus(
     answers = re.findall(r"Received \(SW1=0x([0-9A-F]{2}), SW2=0x([0-9A-F]{2})\)", sent)
     assert answers == [("90", "00"), ("90", "00"), ("90", "00")]
     assert _spaced(blank_card.state.serial.to_bytes(8, "big")) in sent
+
+
+def test_card_events_follow_insertion_and_removal(slot: VirtualReaderSlot,
+                                                  vpcd_reader: tuple[int, str]) -> None:
+    _, name = vpcd_reader
+    with CardEvents(name) as events:
+        slot.insert(VirtualCard.blank(9, bytes(16)))
+        inserted = events.next(timeout=5)
+        assert inserted.inserted and inserted.atr == profile.atr()
+        slot.remove()
+        assert not events.next(timeout=5).inserted

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 
 from personalization import bac, commands, tlv
 from personalization.apdu import CommandAPDU
+from personalization.capabilities import read_capabilities
 from personalization.kdf import StaticKeys
 from personalization.scp03 import LEVEL_FULL, Scp03Channel
 from personalization.transport import Transport
@@ -23,18 +24,12 @@ DG1 = b"a\x5b\x5f\x1f\x58" + b"I<UTOD23145890<7349<<<<<<<<<<<3407127M9507122UTO<
 PHOTO = os.urandom(3000)  # bigger than any short APDU: exercises extended length
 
 
-def _extended_length(transport: Transport) -> bool:
-    """Card capabilities from the ATR historical bytes (ISO/IEC 7816-4 §8.1.1.2.7)."""
-    hist = transport.atr[4:-1]
-    caps = hist[hist.index(0x73) + 1 : hist.index(0x73) + 4]
-    return bool(caps[2] & 0x40)
-
-
 def test_personalize_then_read_back(
     transport: Transport, blank_card: VirtualCard, card_keys: Callable[[bytes], StaticKeys]
 ) -> None:
-    assert _extended_length(transport)
-    chunk = 2048
+    caps = read_capabilities(transport, transport.atr)
+    assert caps.extended_length and caps.max_command == profile.MAX_COMMAND
+    chunk = caps.write_chunk(overhead=16 + 8)  # C-DEC padding and C-MAC
 
     transport.transmit(commands.select_aid(profile.LDS_AID)).check("SELECT LDS")
     channel = Scp03Channel(transport, card_keys, LEVEL_FULL)

@@ -9,11 +9,13 @@ import pytest
 from personalization import commands
 from personalization.apdu import CommandAPDU, ResponseAPDU, chain
 from personalization.kdf import StaticKeys, diversify_keys
+from personalization.pcsc_transport import PcscTransport
 from personalization.scp03 import LEVEL_FULL, Scp03Channel, put_key_data
 from personalization.status_words import CardError, CardRemovedError
 from personalization.transport import InProcessTransport, Transport
 from personalization.virtual_card import FaultPlan, VirtualCard, profile
 from personalization.virtual_card.signature_app import pin_block
+from personalization.vpcd import VirtualReaderSlot
 
 Keys = Callable[[bytes], StaticKeys]
 
@@ -185,8 +187,9 @@ def test_tear_after_the_write_keeps_it(local: InProcessTransport, blank_card: Vi
     assert commands.read_file(channel, 0x0101, 8, 8) == b"WRITTEN!"
 
 
-def test_tear_over_pcscd(slot, pcsc_transport, blank_card: VirtualCard, card_keys: Keys  # type: ignore[no-untyped-def]
-                         ) -> None:
+@pytest.mark.pcsc
+def test_tear_over_pcscd(slot: VirtualReaderSlot, pcsc_transport: PcscTransport,
+                         blank_card: VirtualCard, card_keys: Keys) -> None:
     channel = _open(pcsc_transport, card_keys)
     channel.transmit(commands.create_ef(0x0101, 8)).check()
     blank_card.faults = FaultPlan(tear_at=2)
