@@ -40,7 +40,7 @@ class Settings:
     registry_timeout: float = 5.0
     registry_retries: int = 3
     registry_latency_ms: int = 0
-    validate_batch_size: int = 100
+    validate_batch_size: int = 250
     name_match_threshold: float = 0.85
     extra: dict[str, Any] = field(default_factory=dict)
 

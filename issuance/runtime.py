@@ -24,9 +24,18 @@ class Runtime:
     """Opened after any fork (rq forks per job): engines are never shared across processes."""
 
     settings: Settings = field(default_factory=load_settings)
+    # Worker children skip the check: their parent made it once at start.
+    check_schema: bool = True
 
     @cached_property
     def db(self) -> Database:
+        url = self.settings.effective_database_url
+        if self.check_schema:
+            self.ensure_schema()
+        return Database(url)
+
+    def ensure_schema(self) -> None:
+        """Refuse a database behind the code's schema; migrate the embedded SQLite one."""
         url = self.settings.effective_database_url
         head = migrate.head_revision()
         if migrate.current(url) != head:
@@ -36,7 +45,6 @@ class Runtime:
                 )
             # The embedded default should just work on a fresh machine.
             migrate.upgrade(url)
-        return Database(url)
 
     @cached_property
     def registry(self) -> Registry:
@@ -44,7 +52,8 @@ class Runtime:
         s = self.settings
         if s.registry_url:
             return HttpRegistry(s.registry_url, timeout=s.registry_timeout, retries=s.registry_retries)
-        return InProcessRegistry(RegistryStore(s.effective_registry_database_url), s.registry_latency_ms)
+        store = RegistryStore(s.effective_registry_database_url, create=self.check_schema)
+        return InProcessRegistry(store, s.registry_latency_ms)
 
     @cached_property
     def vault(self) -> Vault:

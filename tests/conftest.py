@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,11 +22,14 @@ from tests.factories import make_user
 
 PG_ADMIN = os.environ.get("ISSUANCE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
+_RUN_ID = uuid.uuid4().hex
 
 
 def _pg_database_name() -> str:
+    # Unique per run and per xdist worker, so two test runs on one machine never collide.
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", _RUN_ID)[:8]
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return f"issuance_test_{worker}"
+    return f"issuance_test_{run}_{worker}"
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ def _settings(ctx: click.Context) -> Settings:
 @click.argument("queue_names", nargs=-1)
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--reconcile-every", default=RECONCILE_EVERY, show_default=True,
-              help="Seconds between reconciler passes inside the worker.")
+              help="Seconds between reconciler passes inside the worker (0: none).")
 @click.pass_context
 def worker(ctx: click.Context, queue_names: tuple[str, ...], burst: bool, reconcile_every: int) -> None:
     """Start a forking rq worker on QUEUE_NAMES (default: validate)."""

@@ -20,5 +20,5 @@ def runtime() -> Runtime:
     """This process's runtime; a forked child never reuses its parent's engines."""
     global _runtime, _pid
     if _runtime is None or _pid != os.getpid():
-        _runtime, _pid = Runtime(), os.getpid()
+        _runtime, _pid = Runtime(check_schema=False), os.getpid()
     return _runtime

@@ -21,9 +21,12 @@ class IssuanceWorker(Worker):
     """rq's forking worker, whose periodic maintenance also runs the reconciler."""
 
     settings: Settings
+    reconciling = True
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
+        if not self.reconciling:
+            return
         # The parent must not keep engines across forks: open, reconcile, close.
         rt = Runtime(self.settings)
         try:
@@ -36,15 +39,29 @@ class IssuanceWorker(Worker):
             rt.close()
 
 
+def _check_schema(settings: Settings) -> None:
+    rt = Runtime(settings)
+    try:
+        rt.ensure_schema()
+    finally:
+        rt.close()
+
+
 def run_worker(settings: Settings, queue_names: Sequence[str], *, burst: bool = False,
                reconcile_every: int = RECONCILE_EVERY) -> bool:
-    """Work the named queues with forking children until stopped (or empty, with burst)."""
+    """Work the named queues with forking children until stopped (or empty, with burst).
+
+    The reconciler runs at start and every `reconcile_every` seconds; 0 turns it off.
+    """
+    # Check the schema once here, so each forked job need not; then hold no engine across forks.
+    _check_schema(settings)
     conn = queues.connect(settings)
     worker = IssuanceWorker(
         [queues.queue(n, conn) for n in queue_names], connection=conn,
-        serializer=JSONSerializer, maintenance_interval=reconcile_every,
+        serializer=JSONSerializer, maintenance_interval=reconcile_every if reconcile_every > 0 else 600,
     )
     worker.settings = settings
+    worker.reconciling = reconcile_every > 0
     return worker.work(burst=burst, logging_level="WARNING")
 
 

@@ -45,9 +45,10 @@ _RECORD_FIELDS = tuple(CitizenRecord.model_fields)
 class RegistryStore:
     """Reads and seeds the registry database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
         self.db = Database(url)
-        RegistryBase.metadata.create_all(self.db.engine)
+        if create:
+            RegistryBase.metadata.create_all(self.db.engine)
 
     def count(self) -> int:
         with self.db.session() as s:
