@@ -135,10 +135,13 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
 
 def _register() -> None:
+    # The stages import the core, so their commands are attached once the core group exists.
+    from enrollment.cli import photo
     from issuance.cli_ops import COMMANDS
+    from personalization.cli import card_sim
     from workers.cli import reconcile, worker
 
-    for command in (*COMMANDS, worker, reconcile):
+    for command in (*COMMANDS, worker, reconcile, photo, card_sim):
         main.add_command(command)
 
 

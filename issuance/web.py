@@ -130,14 +130,18 @@ def _error(status: int) -> Callable[[Request, Exception], JSONResponse]:
     return handler
 
 
-ROUTERS: list[APIRouter] = [core]
+def stage_routers() -> list[APIRouter]:
+    """The core router and every stage's; imported here because the stages import the core."""
+    from enrollment.api import router as enrollment
+
+    return [core, enrollment]
 
 
 def create_app(settings: Settings | None = None, routers: list[APIRouter] | None = None) -> FastAPI:
     """The application, with the core router and every stage's router mounted."""
     app = FastAPI(title="Civil-ID card issuance", version="0.1.0")
     app.state.runtime = WebRuntime(settings or load_settings())
-    for router in routers if routers is not None else ROUTERS:
+    for router in routers if routers is not None else stage_routers():
         app.include_router(router)
     app.add_exception_handler(PermissionDenied, _error(403))
     app.add_exception_handler(IllegalTransition, _error(409))
