@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from PIL import Image
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 MAX_PHOTO_BYTES = DEFAULT_LIMITS.max_bytes
 MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
 STORED_PHOTO_QUALITY = 92
+# A photo that failed is kept for a supervisor's override decision, not for printing.
+MAX_FAILED_PHOTO_SIDE = 1600
 _IMAGE_BODY = {
     "requestBody": {
         "required": True,
@@ -191,7 +194,7 @@ def create_draft(body: ApplicantIn, user: Clerk, session: Db, rt: Rt) -> DraftOu
     return result
 
 
-def _jpeg(image: Any, quality: int) -> bytes:
+def _jpeg(image: Image.Image, quality: int) -> bytes:
     buf = io.BytesIO()
     image.save(buf, "JPEG", quality=quality)
     return buf.getvalue()
@@ -219,6 +222,9 @@ def upload_photo(
             result["passed"] = False
             result["crop_error"] = exc.reason
     passed = bool(result["passed"])
+    if not passed:
+        stored = stored.copy()
+        stored.thumbnail((MAX_FAILED_PHOTO_SIDE, MAX_FAILED_PHOTO_SIDE))
     with _committing(session):
         app = _own_application(session, application_id, user)
         _require_draft(app)
@@ -228,9 +234,10 @@ def upload_photo(
                         ImageMeta("image/jpeg", stored.width, stored.height), user.username,
                         quality_passed=passed, quality_report=result)
         if chip is not None:
+            chip_size = Image.open(io.BytesIO(chip)).size
             store_biometric(session, rt.vault, app.id, BiometricKind.CHIP_PHOTO, chip,
-                            ImageMeta("image/jpeg", 240, stored.height * 240 // stored.width),
-                            user.username, quality_passed=True)
+                            ImageMeta("image/jpeg", *chip_size), user.username,
+                            quality_passed=True)
     return result
 
 

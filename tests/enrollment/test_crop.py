@@ -9,6 +9,7 @@ from PIL import Image
 from enrollment.crop import CROP_SIZE, CropError, chip_jpeg, make_compliant_crop
 from enrollment.image_intake import decode_image
 from enrollment.photo_quality import assess_photo
+from enrollment.sample_photos import sample_portrait
 from enrollment.thresholds import DEFAULT_THRESHOLDS
 
 
@@ -52,3 +53,10 @@ def test_tiny_budget_shrinks_the_image() -> None:
 def test_crop_refuses_a_photo_without_a_face(corpus: CorpusSet) -> None:
     with pytest.raises(CropError, match="exactly one face"):
         make_compliant_crop(corpus.image(corpus.defects["no_face"][1]))
+
+
+def test_sample_portraits_for_the_demo_pass_and_differ() -> None:
+    photos = [sample_portrait(i) for i in range(4)]
+    assert len(set(photos)) == 4
+    for data in photos:
+        assert assess_photo(decode_image(data)).failed() == []
