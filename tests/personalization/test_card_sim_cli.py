@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -91,4 +92,25 @@ def test_attach_insert_remove_over_the_control_socket(
     finally:
         if proc.poll() is None:
             proc.terminate()
+            proc.wait(timeout=10)
+
+
+@pytest.mark.pcsc
+def test_attach_follows_signals(pcscd: None, tmp_path: Path, vpcd_reader: tuple[int, str]) -> None:
+    port, name = vpcd_reader
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "personalization.cli", "attach", "--port", str(port), "--no-insert"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and "card-sim pid" in proc.stdout.readline()
+        reader = PcscTransport(name)
+        proc.send_signal(signal.SIGUSR1)
+        reader.wait_for_card(timeout=5)
+        proc.send_signal(signal.SIGUSR2)
+        reader.wait_for_removal(timeout=5)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
             proc.wait(timeout=10)
