@@ -8,9 +8,9 @@ import os
 from collections.abc import Callable
 
 from personalization.apdu import CommandAPDU
+from personalization.channel import ApduSender
 from personalization.des import adjust_parity, retail_mac, tdes_cbc_decrypt, tdes_cbc_encrypt
 from personalization.padding import pad
-from personalization.scp03 import ApduSender
 from personalization.secure_messaging import SecureMessagingChannel, SmSession
 from personalization.status_words import SW, CardError
 

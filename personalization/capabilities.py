@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from personalization import tlv
 from personalization.apdu import SHORT_MAX_LC, SHORT_MAX_LE, CommandAPDU
-from personalization.scp03 import ApduSender
+from personalization.channel import ApduSender
 from personalization.status_words import SW
 
 FID_EF_ATR = 0x2F01

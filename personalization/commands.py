@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from personalization import tlv
 from personalization.apdu import CommandAPDU, ResponseAPDU
-from personalization.scp03 import ApduSender
+from personalization.channel import ApduSender
 from personalization.status_words import SW, CardError
 
 

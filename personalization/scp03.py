@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from personalization.apdu import CommandAPDU, ResponseAPDU
+from personalization.channel import ApduSender
 from personalization.kdf import (
     CARD_CRYPTOGRAM,
     HOST_CRYPTOGRAM,
@@ -206,14 +207,7 @@ class InitializeUpdateResponse:
         )
 
 
-class ApduSender:
-    """Anything with transmit(CommandAPDU) -> ResponseAPDU: a transport or another channel."""
-
-    def transmit(self, command: CommandAPDU) -> ResponseAPDU:  # pragma: no cover - protocol
-        raise NotImplementedError
-
-
-class Scp03Channel(ApduSender):
+class Scp03Channel:
     """Host side of an SCP03 session over any APDU sender (GPC Amd D §7.1-7.2)."""
 
     def __init__(

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 from personalization import tlv
 from personalization.apdu import CommandAPDU, ResponseAPDU
+from personalization.channel import ApduSender
 from personalization.des import retail_mac, tdes_cbc_decrypt, tdes_cbc_encrypt
 from personalization.padding import PaddingError, pad, unpad
-from personalization.scp03 import ApduSender
 from personalization.status_words import SW, CardError
 
 CLA_SM = 0x0C
@@ -122,7 +122,7 @@ class SmSession:
         return ResponseAPDU(dos + tlv.encode(TAG_MAC, self._mac(dos)), response.sw)
 
 
-class SecureMessagingChannel(ApduSender):
+class SecureMessagingChannel:
     """Terminal-side channel that protects every command with an SmSession."""
 
     def __init__(self, sender: ApduSender, session: SmSession) -> None:

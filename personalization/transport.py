@@ -6,14 +6,13 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 
 from personalization.apdu import CommandAPDU, ResponseAPDU, chain
-from personalization.scp03 import ApduSender
 from personalization.status_words import CardRemovedError, TransportError
 from personalization.virtual_card import CardTorn, VirtualCard
 
 MAX_GET_RESPONSE_ROUNDS = 512
 
 
-class Transport(ApduSender, ABC):
+class Transport(ABC):
     """A connection to one card: connect, ATR, transmit, disconnect.
 
     Implementations provide transmit_raw(); transmit() adds the ISO/IEC 7816-4 §5.3.4
