@@ -17,13 +17,15 @@ def sample_signature(seed: str, size: tuple[int, int] = PAD_SIZE) -> bytes:
     w, h = size
     img = Image.new("L", size, 255)
     draw = ImageDraw.Draw(img)
-    x, points = w * 0.08, []
-    loops = rng.randint(5, 9)
-    for i in range(loops * 12):
-        t = i / 12
-        x += w * 0.75 / (loops * 12)
-        y = h / 2 + math.sin(t * math.pi * 2) * h * rng.uniform(0.12, 0.3) + rng.uniform(-4, 4)
-        points.append((x, y))
+    # A prolate cycloid writes loops like joined cursive letters; heights vary per letter.
+    loops = rng.randint(6, 10)
+    step = w * 0.75 / (loops * 2 * math.pi)
+    points, heights = [], [rng.uniform(0.6, 1.4) for _ in range(loops + 1)]
+    for i in range(loops * 40):
+        t = i / 40 * 2 * math.pi
+        r = h * 0.16 * heights[int(t // (2 * math.pi))]
+        x = w * 0.1 + step * t - r * 0.5 * math.sin(t) + (h / 2 - r * math.cos(t)) * 0.25
+        points.append((x, h / 2 - r * math.cos(t)))
     draw.line(points, fill=20, width=5, joint="curve")
     # A flourish under the name, as most people sign.
     y0 = h * 0.78

@@ -105,7 +105,8 @@ def user_add(
 @main.command()
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("demo-out"),
               show_default=True, help="Folder for the demo database, cards and PDFs.")
-@click.option("--count", default=8, show_default=True, help="How many sample citizens.")
+@click.option("--count", default=6, show_default=True,
+              help="How many ordinary citizens (four special cases are always added).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def demo(ctx: click.Context, out_dir: Path, count: int, as_json: bool) -> None:
@@ -116,7 +117,11 @@ def demo(ctx: click.Context, out_dir: Path, count: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
         return
-    click.echo(f"{summary.applications} applications, files under {summary.out_dir}")
+    click.echo(f"{summary.applications} applications enrolled; files under {summary.out_dir}")
+    for case in summary.cases:
+        reasons = ", ".join(case["reasons"]) or "-"
+        click.echo(f"  {case['number']:<16} {case['label']:<20} {case['validation']:<10} {reasons}")
+    click.echo("now:")
     for state, n in summary.by_state.items():
         click.echo(f"  {state:<16} {n}")
 
