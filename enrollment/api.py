@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enrollment.crop import CropError, chip_jpeg, make_compliant_crop
+from enrollment.crop import CropError, chip_jpeg, make_compliant_crop, make_token_image
 from enrollment.errors import ValidationError
 from enrollment.fields import Applicant, validate_applicant
 from enrollment.image_intake import DEFAULT_LIMITS, ImageRejected, decode_image
@@ -217,7 +217,7 @@ def upload_photo(
     if report.passed:
         try:
             stored = make_compliant_crop(image)
-            chip = chip_jpeg(stored)
+            chip = chip_jpeg(make_token_image(image))
         except CropError as exc:
             result["passed"] = False
             result["crop_error"] = exc.reason

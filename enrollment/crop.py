@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from enrollment.face import find_faces
+from enrollment.face import Face, find_faces
 from enrollment.photo_quality import head_geometry
 from enrollment.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
@@ -20,6 +20,10 @@ TARGET_HEAD = 0.75
 TARGET_CROWN = 0.06
 # ISO/IEC 19794-5 token frontal image: 240 px wide keeps 60 px or more between the eyes.
 CHIP_WIDTH = 240
+# Token geometry (ISO/IEC 19794-5 §9.2): height = width / 0.75, eyes 0.25 W apart with their
+# midpoint at (0.5 W, 0.6 W) from the top-left corner.
+TOKEN_EYE_DISTANCE = 0.25
+TOKEN_EYE_Y = 0.6
 MAX_UPSCALE = 2.5
 
 
@@ -37,13 +41,8 @@ def make_compliant_crop(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> Image.Image:
     """Level, scale and cut the photo so the head meets the ICAO 9303-3 35x45 geometry."""
-    rgb = np.asarray(image.convert("RGB"))
-    faces = find_faces(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
-    if len(faces) != 1:
-        raise CropError(f"need exactly one face to crop, found {len(faces)}")
-    face = faces[0]
-    if face.eyes is None or face.roll_deg is None:
-        raise CropError("eyes not found: cannot level and centre the head")
+    rgb, face = _single_face_with_eyes(image)
+    assert face.roll_deg is not None
     geo = head_geometry(face, thresholds)
     width, height = size
     scale = TARGET_HEAD * height / geo.height
@@ -62,16 +61,46 @@ def make_compliant_crop(
     return Image.fromarray(out)
 
 
+def _single_face_with_eyes(image: Image.Image) -> tuple[np.ndarray, Face]:
+    rgb = np.asarray(image.convert("RGB"))
+    faces = find_faces(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+    if len(faces) != 1:
+        raise CropError(f"need exactly one face to crop, found {len(faces)}")
+    if faces[0].eyes is None or faces[0].roll_deg is None:
+        raise CropError("eyes not found: cannot level and centre the head")
+    return rgb, faces[0]
+
+
+def make_token_image(image: Image.Image, width: int = CHIP_WIDTH) -> Image.Image:
+    """Token frontal image (ISO/IEC 19794-5 §9.2): eyes placed by the standard's fixed geometry."""
+    rgb, face = _single_face_with_eyes(image)
+    ipd, mid, roll = face.eye_distance, face.eye_mid, face.roll_deg
+    assert ipd is not None and mid is not None and roll is not None
+    height = round(width / 0.75)
+    scale = TOKEN_EYE_DISTANCE * width / ipd
+    m = cv2.getRotationMatrix2D(mid, roll, scale)
+    m[0, 2] += width / 2 - mid[0]
+    m[1, 2] += TOKEN_EYE_Y * width - mid[1]
+    out = cv2.warpAffine(rgb, m, (width, height),
+                         flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
+                         borderMode=cv2.BORDER_REPLICATE)
+    return Image.fromarray(out)
+
+
 def _encode(img: Image.Image, quality: int) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "JPEG", quality=quality, optimize=True, subsampling=2)
     return buf.getvalue()
 
 
-def chip_jpeg(crop: Image.Image, budget: int = 20_000, width: int = CHIP_WIDTH) -> bytes:
-    """Baseline JPEG of the crop for DG2, the best quality that fits `budget` bytes (19794-5 token)."""
-    img = crop.convert("RGB")
-    img = img.resize((width, round(img.height * width / img.width)), Image.Resampling.LANCZOS)
+def chip_jpeg(portrait: Image.Image, budget: int = 20_000, width: int = CHIP_WIDTH) -> bytes:
+    """Baseline JPEG for DG2 (ISO/IEC 19794-5), the best quality that fits `budget` bytes.
+
+    Give it the token image (`make_token_image`); any other portrait is scaled to `width`.
+    """
+    img = portrait.convert("RGB")
+    if img.width != width:
+        img = img.resize((width, round(img.height * width / img.width)), Image.Resampling.LANCZOS)
     while True:
         lo, hi, best = 20, 95, b""
         while lo <= hi:

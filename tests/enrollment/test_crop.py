@@ -6,7 +6,13 @@ import pytest
 from photo_corpus import CorpusSet, Frame
 from PIL import Image
 
-from enrollment.crop import CROP_SIZE, CropError, chip_jpeg, make_compliant_crop
+from enrollment.crop import (
+    CROP_SIZE,
+    CropError,
+    chip_jpeg,
+    make_compliant_crop,
+    make_token_image,
+)
 from enrollment.image_intake import decode_image
 from enrollment.photo_quality import assess_photo
 from enrollment.sample_photos import sample_portrait
@@ -41,6 +47,21 @@ def test_chip_jpeg_fits_the_budget_and_stays_usable(loose_shot: Image.Image) -> 
         # ISO/IEC 19794-5 token images need 60 px between the eyes, not the 90 of a print.
         token = DEFAULT_THRESHOLDS.with_overrides(min_eye_distance_px=60.0)
         assert assess_photo(img, token).failed() == []
+
+
+def test_token_image_follows_the_19794_5_geometry(loose_shot: Image.Image) -> None:
+    token = make_token_image(loose_shot)
+    assert token.size == (240, 320)
+    report = assess_photo(token, DEFAULT_THRESHOLDS.with_overrides(min_eye_distance_px=55.0))
+    eyes = report.check("eye_distance").value
+    eye_line = report.check("eye_line").value
+    centre = report.check("centring").value
+    roll = report.check("roll").value
+    assert eyes is not None and abs(eyes - 60) <= 4
+    assert eye_line is not None and abs(eye_line - 0.45) <= 0.02
+    assert centre is not None and abs(centre - 0.5) <= 0.02
+    assert roll is not None and abs(roll) < 1.0
+    assert len(chip_jpeg(token)) <= 20_000
 
 
 def test_tiny_budget_shrinks_the_image() -> None:

@@ -127,7 +127,8 @@ def test_full_enrollment_path(
     stored = _stored(db, app_id)
     assert set(stored) == {BiometricKind.PHOTO, BiometricKind.CHIP_PHOTO, BiometricKind.SIGNATURE}
     assert (stored[BiometricKind.PHOTO].width, stored[BiometricKind.PHOTO].height) == (413, 531)
-    assert stored[BiometricKind.CHIP_PHOTO].byte_size <= 20_000
+    chip = stored[BiometricKind.CHIP_PHOTO]
+    assert chip.byte_size <= 20_000 and (chip.width, chip.height) == (240, 320)
     assert photo[:64] not in stored[BiometricKind.PHOTO].ciphertext
 
     conn = queues.connect(settings)
