@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Annotated
 
@@ -40,6 +41,17 @@ def db_session(rt: Annotated[WebRuntime, Depends(runtime)]) -> Iterator[Session]
     """A session per request; handlers commit through `session.begin()` blocks."""
     with rt.db.session() as session:
         yield session
+
+
+@contextmanager
+def committing(session: Session) -> Iterator[None]:
+    """Commit the request's work on success, roll it back on any error (one transaction)."""
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def current_user(
@@ -133,8 +145,9 @@ def _error(status: int) -> Callable[[Request, Exception], JSONResponse]:
 def stage_routers() -> list[APIRouter]:
     """The core router and every stage's; imported here because the stages import the core."""
     from enrollment.api import router as enrollment
+    from issuance.api_supervisor import router as supervisor
 
-    return [core, enrollment]
+    return [core, enrollment, supervisor]
 
 
 def create_app(settings: Settings | None = None, routers: list[APIRouter] | None = None) -> FastAPI:

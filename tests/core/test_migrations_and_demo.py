@@ -44,3 +44,24 @@ def test_demo_json_summary(tmp_path: Path) -> None:
     assert summary["by_state"] == {"batched": 5, "rejected": 3}
     receipts = [Path(f) for f in summary["files"]]
     assert len(receipts) == 8 and all(p.read_bytes().startswith(b"%PDF") for p in receipts)
+
+
+def test_db_upgrade_command_on_an_empty_database(database_url: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from sqlalchemy import inspect
+
+    from issuance.cli import main
+    from issuance.migrate import head_revision
+
+    if database_url.startswith("sqlite"):
+        database_url = f"sqlite:///{tmp_path / 'empty.db'}"
+    else:
+        Database(database_url).engine.dispose()
+        with Database(database_url).engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    result = CliRunner().invoke(main, ["db", "upgrade"], env={"ISSUANCE_DATABASE_URL": database_url})
+    assert result.exit_code == 0, result.output
+    assert f"at revision {head_revision()}" in result.output
+    engine = Database(database_url).engine
+    assert {"applications", "cards", "audit_events", "audit_head"} <= set(inspect(engine).get_table_names())
+    engine.dispose()

@@ -136,3 +136,35 @@ def test_registry_protocol(registry_db: str) -> None:
     assert too_many.status_code == 422 and "at most 1000" in too_many.text
     assert client.get("/health").json() == {"status": "ok", "citizens": len(POPULATION)}
     store.close()
+
+
+def test_supervisor_api_decides_exceptions_with_four_eyes(vruntime: Runtime, clerk: User) -> None:
+    from issuance.web import create_app
+    from tests.factories import TEST_PASSWORD
+
+    db = vruntime.db
+    ids = enroll_citizens(db, vruntime.vault, clerk, eligible(2))
+    _in_state(db, ids, ApplicationState.EXCEPTION)
+    boss = make_user(db, "boss", Role.SUPERVISOR)
+    with db.transaction() as s:  # the boss enrolled the second one while covering a counter
+        s.execute(update(Application).where(Application.id == ids[1]).values(clerk_id=boss.id))
+    app = create_app(vruntime.settings)
+    with TestClient(app) as client:
+        token = client.post("/api/session", json={"username": "boss", "password": TEST_PASSWORD}).json()
+        h = {"Authorization": f"Bearer {token['token']}"}
+        listed = client.get("/api/exceptions", headers=h).json()
+        assert [(e["id"], e["own"]) for e in listed] == [(ids[0], False), (ids[1], True)]
+        ok = client.post(f"/api/exceptions/{ids[0]}/decision", headers=h,
+                         json={"approve": False, "reason": "registry photo differs"})
+        assert ok.json() == {"state": "rejected"}
+        refused = client.post(f"/api/exceptions/{ids[1]}/decision", headers=h,
+                              json={"approve": True, "reason": "fine"})
+        assert refused.status_code == 409 and "another supervisor must" in refused.text
+        again = client.post(f"/api/exceptions/{ids[0]}/decision", headers=h,
+                            json={"approve": True, "reason": "changed my mind"})
+        assert again.status_code == 409
+    app.state.runtime.close()
+    with db.session() as s:
+        states = dict(s.execute(select(Application.id, Application.state)
+                                .where(Application.id.in_(ids))).all())
+    assert states == {ids[0]: ApplicationState.REJECTED, ids[1]: ApplicationState.EXCEPTION}
