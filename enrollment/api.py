@@ -20,7 +20,9 @@ from enrollment.fields import Applicant, validate_applicant
 from enrollment.image_intake import DEFAULT_LIMITS, ImageRejected, decode_image
 from enrollment.mrz_name import propose_mrz_name
 from enrollment.photo_quality import assess_photo
+from enrollment.rules import rules_from_config
 from enrollment.signature import SIGNATURE_BOX, SignatureRejected, prepare_signature
+from enrollment.thresholds import thresholds_from_config
 from enrollment.transliteration import transliterate_components
 from issuance.applications import open_application, submit
 from issuance.biometrics import ImageMeta, load_biometric, store_biometric
@@ -179,7 +181,7 @@ def create_draft(body: ApplicantIn, user: Clerk, session: Db, rt: Rt) -> DraftOu
     raw = body.model_dump(exclude_none=True)
     raw.setdefault("issuing_state", rt.settings.issuing_state)
     try:
-        applicant = validate_applicant(raw)
+        applicant = validate_applicant(raw, rules_from_config(rt.settings.extra))
     except ValidationError as exc:
         raise HTTPException(422, {"message": "applicant data is invalid",
                                   "errors": [e.as_dict() for e in exc.errors]}) from exc
@@ -211,12 +213,13 @@ def upload_photo(
         image = decode_image(data)
     except ImageRejected as exc:
         raise HTTPException(422, {"code": exc.code, "message": exc.reason}) from exc
-    report = assess_photo(image)
+    thresholds = thresholds_from_config(rt.settings.extra)
+    report = assess_photo(image, thresholds)
     result: dict[str, Any] = report.as_dict()
     stored, chip = image, None
     if report.passed:
         try:
-            stored = make_compliant_crop(image)
+            stored = make_compliant_crop(image, thresholds=thresholds)
             chip = chip_jpeg(make_token_image(image))
         except CropError as exc:
             result["passed"] = False

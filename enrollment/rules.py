@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 def icao_check_digit(digits: str) -> int:
@@ -59,3 +60,22 @@ class ApplicantRules:
 
 
 DEFAULT_RULES = ApplicantRules()
+
+
+def rules_from_config(extra: Mapping[str, Any]) -> ApplicantRules:
+    """Rules from the issuing state's configuration (the `issuance` TOML table's extra keys).
+
+    Keys: national_number_length (int), national_number_check ("icao-731", "luhn" or
+    "none"), max_age_years (int). Absent keys keep the defaults.
+    """
+    check = str(extra.get("national_number_check", DEFAULT_RULES.national_number.check))
+    if check not in (*CHECK_ALGORITHMS, "none"):
+        raise ValueError(f"national_number_check: must be one of {sorted(CHECK_ALGORITHMS)} or none")
+    number = NationalNumberRule(
+        length=int(extra.get("national_number_length", DEFAULT_RULES.national_number.length)),
+        check=None if check == "none" else check,
+    )
+    return ApplicantRules(
+        national_number=number,
+        max_age_years=int(extra.get("max_age_years", DEFAULT_RULES.max_age_years)),
+    )

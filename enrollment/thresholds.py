@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -58,3 +60,11 @@ class Thresholds:
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+
+
+def thresholds_from_config(extra: Mapping[str, Any]) -> Thresholds:
+    """Thresholds with the overrides of a `photo_thresholds` table in the configuration."""
+    table = extra.get("photo_thresholds") or {}
+    # TOML gives lists for ranges; the table keeps tuples.
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in dict(table).items()}
+    return DEFAULT_THRESHOLDS.with_overrides(**values)

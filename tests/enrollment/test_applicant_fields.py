@@ -9,7 +9,13 @@ import pytest
 from enrollment.arabic import is_arabic_name, normalize_for_matching
 from enrollment.errors import ValidationError
 from enrollment.fields import validate_applicant
-from enrollment.rules import ApplicantRules, NationalNumberRule, icao_check_digit, luhn_check_digit
+from enrollment.rules import (
+    ApplicantRules,
+    NationalNumberRule,
+    icao_check_digit,
+    luhn_check_digit,
+    rules_from_config,
+)
 
 TODAY = date(2026, 11, 28)
 
@@ -162,3 +168,19 @@ def test_is_arabic_name() -> None:
     assert is_arabic_name("عبد الله")
     assert not is_arabic_name("")
     assert not is_arabic_name("ـــ")
+
+
+def test_rules_from_the_state_configuration() -> None:
+    rules = rules_from_config({"national_number_length": 12, "national_number_check": "luhn",
+                               "max_age_years": 120})
+    assert rules.national_number == NationalNumberRule(length=12, check="luhn")
+    assert rules.max_age_years == 120
+    assert rules_from_config({}) == ApplicantRules()
+    assert rules_from_config({"national_number_check": "none"}).national_number.check is None
+    with pytest.raises(ValueError):
+        rules_from_config({"national_number_check": "crc"})
+
+
+def test_applicant_dataclass_round_trips() -> None:
+    a = validate_applicant(valid(), today=TODAY)
+    assert validate_applicant(a, today=TODAY) == a

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -241,3 +242,24 @@ def test_role_guard_runs_before_any_upload_is_read(client: TestClient, db: Datab
                 r = client.request(method, path, headers=headers[role], content=b"")
                 assert (r.status_code == 403) == (not allows(role, permission)), (
                     f"{method} {path} as {role}: {r.status_code}")
+
+
+def test_state_configuration_drives_the_rules(
+    settings: Settings, db: Database, corpus: CorpusSet
+) -> None:
+    strict = replace(settings, extra={"national_number_length": 12,
+                                      "photo_thresholds": {"min_eye_distance_px": 500}})
+    app = create_app(strict, routers=[core, router])
+    with TestClient(app) as c:
+        headers = _headers(c, db, "amal")
+        r = c.post("/api/enrollment/applications", json=APPLICANT, headers=headers)
+        assert r.status_code == 422
+        assert r.json()["detail"]["errors"][0]["rule"] == "digits"
+        number = NationalNumberRule(length=12).complete("00000000042")
+        app_id = _draft(c, headers, national_number=number)
+        r = c.put(f"/api/enrollment/applications/{app_id}/photo",
+                  content=jpeg(corpus.goods["good_default"]), headers=headers)
+        assert r.status_code == 200
+        failed = [check["name"] for check in r.json()["checks"] if not check["passed"]]
+        assert failed == ["eye_distance"]
+    app.state.runtime.close()

@@ -7,7 +7,7 @@ from photo_corpus import CorpusSet as PhotoCorpus
 from PIL import Image
 
 from enrollment.photo_quality import QualityReport, assess_photo
-from enrollment.thresholds import DEFAULT_THRESHOLDS
+from enrollment.thresholds import DEFAULT_THRESHOLDS, thresholds_from_config
 
 GOODS = ["good_default", "good_small_head", "good_large_head", "good_white_bg", "good_grey_bg",
          "good_600x771", "good_shift_left", "good_tilt_1deg", "good_mirrored"]
@@ -111,3 +111,10 @@ def test_report_json_shape(reports: dict[str, QualityReport]) -> None:
     checks = data["checks"]
     assert isinstance(checks, list)
     assert set(checks[0]) == {"name", "value", "threshold", "passed", "reason"}
+
+
+def test_thresholds_from_configuration_table() -> None:
+    t = thresholds_from_config({"photo_thresholds": {"head_height": [0.65, 0.85],
+                                                     "max_roll_deg": 6}})
+    assert t.head_height == (0.65, 0.85) and t.max_roll_deg == 6
+    assert thresholds_from_config({}) == DEFAULT_THRESHOLDS
