@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from enrollment.face import Face, find_faces
-from enrollment.photo_quality import head_geometry
+from enrollment.head_model import head_geometry
 from enrollment.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 # 35 x 45 mm at 300 dpi.

@@ -88,6 +88,9 @@ def test_reason_tells_the_clerk_what_to_do(reports: dict[str, QualityReport]) ->
     assert reports["two_faces"].check("face_count").reason.startswith("2 faces")
     assert reports["underexposed"].check("exposure").reason.startswith("under-exposed")
     assert reports["overexposed"].check("exposure").reason.startswith("over-exposed")
+    # The head sits too high in the frame: raising the camera moves it down.
+    assert "raise the camera" in reports["cropped_head"].check("head_in_frame").reason
+    assert reports["cropped_head"].check("eye_line").reason.endswith("raise the camera")
 
 
 def test_measured_roll_matches_the_applied_rotation(reports: dict[str, QualityReport]) -> None:
