@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from PIL import Image
 from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 MAX_PHOTO_BYTES = DEFAULT_LIMITS.max_bytes
 MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
+MAX_JSON_BYTES = 64 * 1024
 STORED_PHOTO_QUALITY = 92
 # A photo that failed is kept for a supervisor's override decision, not for printing.
 MAX_FAILED_PHOTO_SIDE = 1600
@@ -174,9 +176,25 @@ def core_applicant_fields(a: Applicant) -> dict[str, Any]:
     }
 
 
+async def applicant_body(request: Request) -> ApplicantIn:
+    """Applicant JSON, at most MAX_JSON_BYTES, parsed only after the size check."""
+    data = await _limited_body(request, MAX_JSON_BYTES)
+    try:
+        return ApplicantIn.model_validate_json(data)
+    except PydanticValidationError as exc:
+        raise HTTPException(422, {"message": "the body must be a JSON object of text fields",
+                                  "errors": exc.errors(include_url=False, include_input=False)},
+                            ) from exc
+
+
 @router.post("/applications", status_code=201, response_model=DraftOut,
-             responses={422: {"description": "field errors in English and Arabic"}})
-def create_draft(body: ApplicantIn, user: Clerk, session: Db, rt: Rt) -> DraftOut:
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": ApplicantIn.model_json_schema()}}}},
+             responses={413: {"description": "too large"},
+                        422: {"description": "field errors in English and Arabic"}})
+def create_draft(
+    user: Clerk, body: Annotated[ApplicantIn, Depends(applicant_body)], session: Db, rt: Rt
+) -> DraftOut:
     """Validate the applicant data and open a draft application."""
     raw = body.model_dump(exclude_none=True)
     raw.setdefault("issuing_state", rt.settings.issuing_state)

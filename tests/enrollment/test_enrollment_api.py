@@ -220,7 +220,9 @@ def test_another_clerk_cannot_see_or_touch_the_application(
 
 def test_openapi_schema_publishes_the_enrollment_routes(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    assert "/api/enrollment/applications" in paths
+    create = paths["/api/enrollment/applications"]["post"]
+    schema = create["requestBody"]["content"]["application/json"]["schema"]
+    assert "arabic_first" in schema["properties"]
     photo = paths["/api/enrollment/applications/{application_id}/photo"]["put"]
     assert "image/jpeg" in photo["requestBody"]["content"]
 
@@ -263,3 +265,13 @@ def test_state_configuration_drives_the_rules(
         failed = [check["name"] for check in r.json()["checks"] if not check["passed"]]
         assert failed == ["eye_distance"]
     app.state.runtime.close()
+
+
+def test_oversized_or_malformed_applicant_json_is_refused(
+    client: TestClient, clerk_headers: dict[str, str]
+) -> None:
+    huge = {**APPLICANT, "address": "x" * (70 * 1024)}
+    r = client.post("/api/enrollment/applications", json=huge, headers=clerk_headers)
+    assert r.status_code == 413
+    r = client.post("/api/enrollment/applications", content=b"[1, 2", headers=clerk_headers)
+    assert r.status_code == 422
