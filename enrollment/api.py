@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -31,7 +29,7 @@ from issuance.models import Application, BiometricImage, BiometricKind, User
 from issuance.roles import Permission
 from issuance.states import ApplicationState
 from issuance.transitions import Actor, NotFound
-from issuance.web import WebRuntime, db_session, require, runtime
+from issuance.web import WebRuntime, committing, db_session, require, runtime
 from printing.receipt import Receipt, render_receipt_pdf
 
 log = logging.getLogger(__name__)
@@ -126,17 +124,6 @@ async def signature_body(request: Request) -> bytes:
     return await _limited_body(request, MAX_SIGNATURE_BYTES)
 
 
-@contextmanager
-def _committing(session: Session) -> Iterator[None]:
-    """Commit on success, roll back on any error; the guard has already read the user."""
-    try:
-        yield
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-
-
 def _own_application(session: Session, application_id: int, user: User) -> Application:
     app = session.get(Application, application_id)
     # Another clerk's application is reported as missing, not forbidden: ids are not a secret
@@ -205,7 +192,7 @@ def create_draft(
                                   "errors": [e.as_dict() for e in exc.errors]}) from exc
     given = [applicant.arabic_first, applicant.arabic_father, applicant.arabic_grandfather]
     proposal = propose_mrz_name(applicant.arabic_family, [g for g in given if g])
-    with _committing(session):
+    with committing(session):
         app = open_application(session, core_applicant_fields(applicant), user)
         number = str(app.number)
         result = DraftOut(id=app.id, number=number, state=str(app.state),
@@ -246,7 +233,7 @@ def upload_photo(
     if not passed:
         stored = stored.copy()
         stored.thumbnail((MAX_FAILED_PHOTO_SIDE, MAX_FAILED_PHOTO_SIDE))
-    with _committing(session):
+    with committing(session):
         app = _own_application(session, application_id, user)
         _require_draft(app)
         # Re-encoded pixels only: nothing of the uploaded file (metadata, trailing bytes) is kept.
@@ -275,7 +262,7 @@ def upload_signature(
         raise HTTPException(422, {"code": exc.code, "message": exc.reason}) from exc
     except SignatureRejected as exc:
         raise HTTPException(422, {"code": "no_signature", "message": exc.reason}) from exc
-    with _committing(session):
+    with committing(session):
         app = _own_application(session, application_id, user)
         _require_draft(app)
         store_biometric(session, rt.vault, app.id, BiometricKind.SIGNATURE, png,
@@ -292,7 +279,7 @@ def _captured(session: Session, application_id: int) -> dict[BiometricKind, Biom
 @router.post("/applications/{application_id}/submit", status_code=202, response_model=StatusOut)
 def submit_application(application_id: int, user: Clerk, session: Db, rt: Rt) -> StatusOut:
     """Move a complete draft to `submitted` and queue its validation."""
-    with _committing(session):
+    with committing(session):
         app = _own_application(session, application_id, user)
         _require_draft(app)
         captured = _captured(session, app.id)
