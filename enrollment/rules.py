@@ -6,11 +6,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from issuance.numbers import check_digit
+
 
 def icao_check_digit(digits: str) -> int:
     """Check digit with weights 7, 3, 1 modulo 10 (ICAO 9303-3 §4.9), digits only."""
-    weights = (7, 3, 1)
-    return sum(int(d) * weights[i % 3] for i, d in enumerate(digits)) % 10
+    return int(check_digit(digits))
 
 
 def luhn_check_digit(digits: str) -> int:

@@ -1,9 +1,9 @@
 """Sample portraits for the demo and for training: a real public-domain photo, made compliant.
 
-Source: skimage.data.astronaut() (needs scikit-image), the official NASA portrait of
-Eileen Collins, public domain. Its studio background is busy; GrabCut separates the
-person, who is then framed on plain light backgrounds in the ICAO geometry. Nothing is
-downloaded.
+Source: `enrollment/data/astronaut.png`, the official NASA portrait of Eileen Collins
+(public domain), a pixel-identical copy of scikit-image's `skimage.data.astronaut()`. Its
+studio background is busy; GrabCut separates the person, who is then framed on plain light
+backgrounds in the ICAO geometry. Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
 import cv2
 import numpy as np
@@ -28,9 +29,8 @@ PLAIN_BG = (236, 236, 234)
 
 def source() -> np.ndarray:
     """The astronaut portrait as an RGB uint8 array."""
-    from skimage import data
-
-    return np.ascontiguousarray(data.astronaut())
+    with resources.files("enrollment").joinpath("data/astronaut.png").open("rb") as fh:
+        return np.ascontiguousarray(np.asarray(Image.open(fh).convert("RGB")))
 
 
 def segment_person(img: np.ndarray) -> np.ndarray:
