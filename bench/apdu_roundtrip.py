@@ -54,8 +54,9 @@ def main() -> int:
     local.disconnect()
 
     slot = VirtualReaderSlot(port=args.port)
-    slot.insert(card)
     pcsc = PcscTransport(f"Virtual PCD 00 {args.port - 35963:02d}")
+    pcsc.wait_for_removal(timeout=5)  # a card left by an earlier run must be gone first
+    slot.insert(card)
     try:
         pcsc.wait_for_card(timeout=5)
         pcsc.connect()

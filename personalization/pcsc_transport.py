@@ -18,6 +18,8 @@ from smartcard.System import readers as pcsc_readers
 from personalization.status_words import CardRemovedError, TransportError
 from personalization.transport import Transport
 
+POWER_UP_ATTEMPTS = 4
+
 
 def list_readers() -> list[str]:
     """Names of the PC/SC readers pcscd reports, e.g. 'Virtual PCD 00 00'."""
@@ -155,10 +157,18 @@ class PcscTransport(Transport):
     def connect(self) -> None:
         reader = self._resolve()
         connection = reader.createConnection()
-        try:
-            connection.connect()
-        except (NoCardException, CardConnectionException) as exc:
-            raise TransportError(f"no card in {reader}: {exc}") from exc
+        for attempt in range(POWER_UP_ATTEMPTS):
+            try:
+                connection.connect()
+                break
+            except NoCardException as exc:
+                raise TransportError(f"no card in {reader}: {exc}") from exc
+            except CardConnectionException as exc:
+                # A card swapped faster than pcscd polls is first seen unpowered; power-up
+                # succeeds once the reader has caught up. Only the power-up is retried.
+                if exc.hresult != scard.SCARD_W_UNPOWERED_CARD or attempt + 1 == POWER_UP_ATTEMPTS:
+                    raise TransportError(f"cannot power the card in {reader}: {exc}") from exc
+                time.sleep(0.25)
         self._connection = connection
         self._atr = bytes(connection.getATR())
 

@@ -1,20 +1,32 @@
 #!/bin/sh
 # Start pcscd with the vsmartcard-vpcd driver if it is not running, then wait
-# until it answers PC/SC clients. Idempotent; safe to call from several test
-# workers at once (DESIGN.md section 9: no udev here, so run it in the foreground
-# mode detached from this shell).
+# until it answers PC/SC clients with the two "Virtual PCD" readers. Idempotent;
+# safe to call from several test workers at once. Without udev or systemd here
+# (DESIGN.md section 9) pcscd runs in foreground mode, detached from this shell.
 set -eu
 
 PYTHON="${PYTHON:-$(dirname "$0")/../.venv/bin/python}"
 [ -x "$PYTHON" ] || PYTHON=python3
 LOCK="${TMPDIR:-/tmp}/start-pcscd.lock"
+LOG="${TMPDIR:-/tmp}/pcscd.log"
 
 ready() {
     "$PYTHON" - <<'PY' >/dev/null 2>&1
-from smartcard.System import readers
 import sys
+from smartcard.System import readers
 sys.exit(0 if any("Virtual PCD" in str(r) for r in readers()) else 1)
 PY
+}
+
+alive() {
+    # A killed pcscd can linger as a zombie when nothing reaps it; that one does not count.
+    for pid in $(pgrep -x pcscd 2>/dev/null); do
+        case "$(ps -o stat= -p "$pid" 2>/dev/null)" in
+            Z*|"") ;;
+            *) return 0 ;;
+        esac
+    done
+    return 1
 }
 
 if ready; then
@@ -22,21 +34,22 @@ if ready; then
 fi
 
 (
-    # Only one caller starts the daemon; the others wait on the lock and find it ready.
+    # One caller starts the daemon; the others wait on the lock and find it ready.
     flock 9
-    if ! ready; then
-        if ! pgrep -x pcscd >/dev/null 2>&1; then
+    i=0
+    until ready; do
+        if ! alive; then
             mkdir -p /run/pcscd
-            setsid pcscd --foreground >/tmp/pcscd.log 2>&1 </dev/null &
+            # Leftovers of a dead daemon make a new one think it is already running.
+            rm -f /run/pcscd/pcscd.pid /run/pcscd/pcscd.comm
+            # 9>&-: the daemon must not inherit (and hold) our lock.
+            setsid pcscd --foreground >"$LOG" 2>&1 </dev/null 9>&- &
         fi
-        i=0
-        while ! ready; do
-            i=$((i + 1))
-            if [ "$i" -gt 100 ]; then
-                echo "start-pcscd: pcscd did not come up (see /tmp/pcscd.log)" >&2
-                exit 1
-            fi
-            sleep 0.1
-        done
-    fi
+        i=$((i + 1))
+        if [ "$i" -gt 100 ]; then
+            echo "start-pcscd: pcscd did not come up (see $LOG)" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
 ) 9>"$LOCK"
