@@ -51,7 +51,7 @@ def _check_block(block: bytes) -> None:
 
 
 def _verify(ctx: Context, pin: PinState, block: bytes) -> None:
-    """Compare and count down; 63Cx on a mismatch, 6983 once blocked (ISO/IEC 7816-4 §11.5.6)."""
+    """Compare and count down: 63Cx on a mismatch (63C0 on the last), then 6983 (ISO/IEC 7816-4 §11.5.6)."""
     if not pin.is_set:
         raise CardError(SW.REFERENCE_DATA_NOT_USABLE, "reference data not set")
     if pin.tries_left == 0:
@@ -61,8 +61,6 @@ def _verify(ctx: Context, pin: PinState, block: bytes) -> None:
         pin.tries_left = pin.max_tries
         return
     pin.tries_left -= 1
-    if pin.tries_left == 0:
-        raise CardError(SW.AUTH_METHOD_BLOCKED)
     raise CardError(0x63C0 | pin.tries_left)
 
 

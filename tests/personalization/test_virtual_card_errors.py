@@ -126,7 +126,7 @@ def _reset(transport: Transport, puk: str, new_pin: str) -> int:
 def test_wrong_pin_until_blocked_then_puk_unblocks(transport: Transport, card_keys: Keys
                                                    ) -> None:
     _personalized_signature_app(transport, card_keys)
-    assert [_verify(transport, "0000") for _ in range(3)] == [0x63C2, 0x63C1, 0x6983]
+    assert [_verify(transport, "0000") for _ in range(3)] == [0x63C2, 0x63C1, 0x63C0]
     assert _verify(transport, "1234") == 0x6983  # blocked even for the right PIN
     assert transport.transmit(CommandAPDU(0x00, 0x20, 0x00, 0x81)).sw == 0x6983
     assert _reset(transport, "11111111", "4321") == 0x63C9
@@ -142,7 +142,7 @@ def test_wrong_pin_until_blocked_then_puk_unblocks(transport: Transport, card_ke
 def test_puk_blocks_after_ten_failures(local: InProcessTransport, card_keys: Keys) -> None:
     _personalized_signature_app(local, card_keys)
     answers = [_reset(local, "00000000", "1111") for _ in range(10)]
-    assert answers[:2] == [0x63C9, 0x63C8] and answers[-1] == 0x6983
+    assert answers[:2] == [0x63C9, 0x63C8] and answers[-1] == 0x63C0
     assert _reset(local, "87654321", "1111") == 0x6983
 
 
