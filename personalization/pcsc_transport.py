@@ -182,12 +182,6 @@ class PcscTransport(Transport):
         self._connection = None
         self._atr = b""
 
-    @property
-    def atr(self) -> bytes:
-        if not self._atr:
-            raise TransportError("not connected")
-        return self._atr
-
     def transmit_raw(self, apdu: bytes) -> bytes:
         if self._connection is None:
             raise TransportError("not connected")

@@ -27,10 +27,14 @@ class Transport(ABC):
     def disconnect(self) -> None:
         """Close the connection (and power the card down where the link allows)."""
 
+    _atr: bytes = b""
+
     @property
-    @abstractmethod
     def atr(self) -> bytes:
         """The answer to reset of the connected card."""
+        if not self._atr:
+            raise TransportError("not connected")
+        return self._atr
 
     @abstractmethod
     def transmit_raw(self, apdu: bytes) -> bytes:
@@ -97,12 +101,6 @@ class InProcessTransport(Transport):
     def disconnect(self) -> None:
         self.card.power_off()
         self._atr = b""
-
-    @property
-    def atr(self) -> bytes:
-        if not self._atr:
-            raise TransportError("not connected")
-        return self._atr
 
     def transmit_raw(self, apdu: bytes) -> bytes:
         if not self._atr:
