@@ -32,7 +32,7 @@ from issuance.web import create_app
 
 with warnings.catch_warnings():
     # Starlette nudges towards its next HTTP client; the in-process client works as it is.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
     from fastapi.testclient import TestClient
 
 DEMO_SEED = 9303

@@ -38,8 +38,13 @@ ensure_venv() {
   want="$(sha256sum "$REPO/pyproject.toml" | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     log "installing Python packages into $VENV ($extras)"
-    "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip >/dev/null
-    "$VENV/bin/pip" install -q --disable-pip-version-check -e "$REPO$extras"
+    # pip and setuptools talk a lot; keep it in a log unless something fails.
+    if ! { "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip &&
+           "$VENV/bin/pip" install -q --disable-pip-version-check -e "$REPO$extras"; } \
+         >"$VENV/install.log" 2>&1; then
+      cat "$VENV/install.log" >&2
+      log "installing Python packages failed"; return 1
+    fi
     echo "$want" > "$stamp"
   fi
 }
