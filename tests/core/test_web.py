@@ -76,6 +76,15 @@ def _guarded_routes(client: TestClient) -> list[tuple[APIRoute, object]]:
     return found
 
 
+OPEN_ROUTES = {"/api/session", "/api/me", "/health"}
+
+
+def test_every_route_but_sign_in_is_guarded_by_a_permission(client: TestClient) -> None:
+    guarded = {route.path for route, _ in _guarded_routes(client)}
+    every = {route.path for route in _api_routes(client.app.routes)}  # type: ignore[attr-defined]
+    assert every - guarded == OPEN_ROUTES
+
+
 def test_role_matrix_over_every_guarded_route(db: Database, client: TestClient) -> None:
     """Each role gets 403 exactly on the routes its permissions do not cover."""
     headers = {}
