@@ -143,3 +143,15 @@ def test_reconcile_finds_jobs_redis_never_had(real: Runtime) -> None:
     _, err = burst.communicate(timeout=120)
     assert burst.returncode == 0, err.decode()
     _assert_each_decided_once(real, ids)
+
+
+def test_plain_rq_worker_with_our_settings_works_too(real: Runtime) -> None:
+    ids = _enroll(real, 6)
+    rq = Path(sys.executable).with_name("rq")
+    burst = subprocess.run(
+        [str(rq), "worker", "--burst", "--url", real.settings.redis_url,
+         "--serializer", "rq.serializers.JSONSerializer", "validate"],
+        cwd=REPO, env=_env(real.settings), capture_output=True, timeout=120,
+    )
+    assert burst.returncode == 0, burst.stderr.decode()
+    _assert_each_decided_once(real, ids)
