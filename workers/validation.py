@@ -92,19 +92,23 @@ def _facts(session: Session, ids: Sequence[int]) -> dict[int, Facts]:
 
 
 def lookup_isolating(
-    registry: Registry, numbers: Sequence[str]
+    registry: Registry, numbers: Sequence[str], *, retry: bool = True
 ) -> tuple[dict[str, CitizenRecord | None], list[str]]:
-    """Look numbers up in bulk; when a batch fails, split it so one bad record holds back no other."""
+    """Look numbers up in bulk; when a batch fails, split it so one bad record holds back no other.
+
+    Only the first, whole-batch call retries; the halves get one attempt each, so isolating
+    one failing record costs a handful of single timeouts, not a retry cycle per level.
+    """
     try:
-        return registry.lookup_many(numbers), []
+        return registry.lookup_many(numbers, retry=retry), []
     except RegistryUnavailable:
         if len(numbers) == 1:
             return {}, list(numbers)
     half = len(numbers) // 2
-    found, waiting = lookup_isolating(registry, numbers[:half])
+    found, waiting = lookup_isolating(registry, numbers[:half], retry=False)
     if not found:  # the whole first half failed: an outage, not one bad record
         return {}, list(numbers)
-    more, still = lookup_isolating(registry, numbers[half:])
+    more, still = lookup_isolating(registry, numbers[half:], retry=False)
     return {**found, **more}, waiting + still
 
 

@@ -17,8 +17,13 @@ class RegistryUnavailable(RuntimeError):
 
 
 class Registry(Protocol):
-    def lookup_many(self, national_numbers: Sequence[str]) -> dict[str, CitizenRecord | None]:
-        """The record for each number, None where the registry has no such citizen."""
+    def lookup_many(
+        self, national_numbers: Sequence[str], *, retry: bool = True
+    ) -> dict[str, CitizenRecord | None]:
+        """The record for each number, None where the registry has no such citizen.
+
+        `retry=False` asks for one attempt only: used while isolating a record that fails.
+        """
         ...
 
 
@@ -29,7 +34,9 @@ class InProcessRegistry:
         self.store = store
         self.latency_s = latency_ms / 1000
 
-    def lookup_many(self, national_numbers: Sequence[str]) -> dict[str, CitizenRecord | None]:
+    def lookup_many(
+        self, national_numbers: Sequence[str], *, retry: bool = True
+    ) -> dict[str, CitizenRecord | None]:
         if self.latency_s:
             time.sleep(self.latency_s)
         return self.store.lookup(national_numbers)
@@ -45,10 +52,13 @@ class HttpRegistry:
         self.retries, self.backoff = retries, backoff
         self.http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
 
-    def lookup_many(self, national_numbers: Sequence[str]) -> dict[str, CitizenRecord | None]:
+    def lookup_many(
+        self, national_numbers: Sequence[str], *, retry: bool = True
+    ) -> dict[str, CitizenRecord | None]:
         body = LookupRequest(national_numbers=list(national_numbers)).model_dump()
         last: Exception | None = None
-        for attempt in range(self.retries + 1):
+        attempts = self.retries + 1 if retry else 1
+        for attempt in range(attempts):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             try:
@@ -61,7 +71,7 @@ class HttpRegistry:
             except httpx.TransportError as exc:  # connection refused, reset, timeout
                 last = exc
         raise RegistryUnavailable(
-            f"civil registry unreachable after {self.retries + 1} attempts: {last}"
+            f"civil registry unreachable after {attempts} attempts: {last}"
         ) from last
 
     def close(self) -> None:

@@ -127,10 +127,11 @@ class _OneSlowRecord:
     """A registry in which one record's lookup always fails (times out)."""
 
     def __init__(self, inner: object, bad: str) -> None:
-        self.inner, self.bad, self.calls = inner, bad, 0
+        self.inner, self.bad, self.calls, self.retried = inner, bad, 0, 0
 
-    def lookup_many(self, numbers: list[str]) -> dict[str, object]:
+    def lookup_many(self, numbers: list[str], *, retry: bool = True) -> dict[str, object]:
         self.calls += 1
+        self.retried += retry
         if self.bad in numbers:
             raise RegistryUnavailable("timed out")
         return self.inner.lookup_many(numbers)  # type: ignore[attr-defined,no-any-return]
@@ -145,6 +146,7 @@ def test_one_slow_record_does_not_hold_the_others(vruntime: Runtime, clerk: User
     assert result.waiting == [ids[5]]
     assert result.outcomes == {"approved": 15}
     assert slow.calls <= 2 * 5 + 1  # a bisection, not one call per record
+    assert slow.retried == 1  # only the whole batch is retried; the halves fail fast
 
 
 def test_every_population_member_gets_exactly_one_outcome(vruntime: Runtime, clerk: User) -> None:
