@@ -71,7 +71,7 @@ class HttpRegistry:
             except httpx.TransportError as exc:  # connection refused, reset, timeout
                 last = exc
         raise RegistryUnavailable(
-            f"civil registry unreachable after {attempts} attempts: {last}"
+            f"civil registry unreachable after {attempts} attempt{'s' * (attempts > 1)}: {last}"
         ) from last
 
     def close(self) -> None:

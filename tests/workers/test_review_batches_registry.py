@@ -120,7 +120,7 @@ def test_http_client_retries_then_succeeds_or_gives_up(registry_http: tuple[str,
     with pytest.raises(RegistryUnavailable, match="after 4 attempts"):
         client.lookup_many([nn])
     assert failures[0] == 6
-    with pytest.raises(RegistryUnavailable, match="after 1 attempts"):
+    with pytest.raises(RegistryUnavailable, match="after 1 attempt:"):
         client.lookup_many([nn], retry=False)
     assert failures[0] == 5
 
