@@ -13,6 +13,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from enrollment.application_kind import KIND_FIELDS, validate_kind
 from enrollment.crop import CropError, chip_jpeg, make_compliant_crop, make_token_image
 from enrollment.errors import ValidationError
 from enrollment.fields import Applicant, validate_applicant
@@ -76,6 +77,9 @@ class ApplicantIn(BaseModel):
     issuing_state: str | None = None
     place_of_birth: str | None = None
     address: str | None = None
+    kind: str | None = None
+    replacement_reason: str | None = None
+    replaces_card: str | None = None
 
 
 class DraftOut(BaseModel):
@@ -84,6 +88,7 @@ class DraftOut(BaseModel):
     id: int
     number: str
     state: str
+    kind: str
     mrz_name: str
     mrz_name_truncated: bool
 
@@ -185,17 +190,27 @@ def create_draft(
     """Validate the applicant data and open a draft application."""
     raw = body.model_dump(exclude_none=True)
     raw.setdefault("issuing_state", rt.settings.issuing_state)
+    kind_raw = {f: raw.pop(f) for f in KIND_FIELDS if f in raw}
+    errors = []
     try:
         applicant = validate_applicant(raw, rules_from_config(rt.settings.extra))
     except ValidationError as exc:
+        errors += exc.errors
+    try:
+        choice = validate_kind(kind_raw)
+    except ValidationError as exc:
+        errors += exc.errors
+    if errors:  # every broken rule at once, applicant data and kind alike
         raise HTTPException(422, {"message": "applicant data is invalid",
-                                  "errors": [e.as_dict() for e in exc.errors]}) from exc
+                                  "errors": [e.as_dict() for e in errors]})
     given = [applicant.arabic_first, applicant.arabic_father, applicant.arabic_grandfather]
     proposal = propose_mrz_name(applicant.arabic_family, [g for g in given if g])
     with committing(session):
-        app = open_application(session, core_applicant_fields(applicant), user)
+        app = open_application(session, core_applicant_fields(applicant), user, kind=choice.kind,
+                               replacement_reason=choice.replacement_reason,
+                               replaces_document_number=choice.replaces_document_number)
         number = str(app.number)
-        result = DraftOut(id=app.id, number=number, state=str(app.state),
+        result = DraftOut(id=app.id, number=number, state=str(app.state), kind=str(app.kind),
                           mrz_name=applicant.mrz_name or proposal.field,
                           mrz_name_truncated=proposal.truncated and not applicant.mrz_name)
     return result

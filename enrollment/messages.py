@@ -44,6 +44,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "يسمح فقط بالحروف A-Z والرمز '<'",
     ),
     "unknown_field": ("is not an applicant field", "ليس من حقول طلب التسجيل"),
+    "application_kind": (
+        "must be first_issue, renewal or replacement",
+        "يجب أن يكون إصدارا أول أو تجديدا أو بدل فاقد/تالف",
+    ),
+    "replacement_reason": (
+        "must be lost, stolen or damaged",
+        "يجب أن يكون مفقودة أو مسروقة أو تالفة",
+    ),
+    "only_for_replacement": (
+        "is given only for a replacement",
+        "يذكر فقط في طلب البدل",
+    ),
+    "only_for_renewal": (
+        "is given only for a renewal or a replacement",
+        "يذكر فقط في طلب التجديد أو البدل",
+    ),
+    "old_card_needed": (
+        "a renewal or replacement must name the card it replaces",
+        "يجب ذكر رقم البطاقة السابقة في طلب التجديد أو البدل",
+    ),
+    "document_number": (
+        "must be a card number of letters A-Z and digits, at most 20",
+        "يجب أن يكون رقم بطاقة من حروف A-Z وأرقام، بحد أقصى 20",
+    ),
 }
 
 

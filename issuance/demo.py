@@ -2,8 +2,8 @@
 
 Clerks enroll through the enrollment API (real photos and signatures), the validation queue runs
 in-process on fakeredis against the reference registry, a supervisor decides the exceptions, and
-the approved applications go into a batch. The sample includes a deceased citizen, a duplicate
-application, a name that does not match the registry and one that nearly does.
+the approved applications go into a batch. The sample includes a renewal, a deceased citizen, a
+duplicate application, a name that does not match the registry and one that nearly does.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class Case:
 
     label: str
     citizen: population.Citizen
+    renews: str | None = None
     number: str = ""
     state: str = ""
     reasons: list[str] = field(default_factory=list)
@@ -75,15 +76,17 @@ def demo_settings(base: Settings, out_dir: Path) -> Settings:
 
 
 def sample_cases(citizens: list[population.Citizen], normal: int) -> list[Case]:
-    """`normal` eligible citizens plus the four cases validation must catch."""
+    """`normal` eligible citizens, a renewal, and the four cases validation must catch."""
     good = [c for c in citizens if population.eligible(c)]
     dead = next(c for c in citizens if c.death_date is not None and c.active_card is None)
+    holder = next(c for c in citizens if c.active_card is not None and c.death_date is None)
     mismatch = dataclasses.replace(good[normal], first_name_ar="زبيدة", family_name_ar="قاسم",
                                    given_names_latin="Zubaida Ali", surname_latin="Qasem")
     near = good[normal + 1]
     near = dataclasses.replace(near, family_name_ar=near.family_name_ar + "ي")
     return [
         *(Case("citizen", c) for c in good[:normal]),
+        Case("renewal", holder, renews=holder.active_card),
         Case("deceased", dead),
         Case("duplicate", good[0]),
         Case("name mismatch", mismatch),
@@ -91,8 +94,10 @@ def sample_cases(citizens: list[population.Citizen], normal: int) -> list[Case]:
     ]
 
 
-def _api_fields(c: population.Citizen) -> dict[str, str]:
-    return {
+def _api_fields(case: Case) -> dict[str, str]:
+    c = case.citizen
+    kind = {"kind": "renewal", "replaces_card": case.renews} if case.renews else {}
+    return {**kind,
         "arabic_first": c.first_name_ar, "arabic_father": c.father_name_ar,
         "arabic_grandfather": c.grandfather_name_ar, "arabic_family": c.family_name_ar,
         "latin_given_names": c.given_names_latin, "latin_surname": c.surname_latin,
@@ -123,7 +128,7 @@ class Counter_:
         from enrollment.sample_signatures import sample_signature
 
         base = "/api/enrollment/applications"
-        draft = _check(self.client.post(base, json=_api_fields(case.citizen), headers=self.headers),
+        draft = _check(self.client.post(base, json=_api_fields(case), headers=self.headers),
                        f"draft for {case.label}").json()
         app_id, case.number = draft["id"], draft["number"]
         jpeg = {**self.headers, "Content-Type": "image/jpeg"}

@@ -31,19 +31,20 @@ def test_demo_json_summary(tmp_path: Path) -> None:
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=True,
     )
     summary = json.loads(out.stdout)
-    assert summary["applications"] == 8
-    assert sum(summary["by_state"].values()) == 8
+    assert summary["applications"] == 9
+    assert sum(summary["by_state"].values()) == 9
     assert Path(summary["out_dir"]) == (tmp_path / "demo").resolve()
     outcomes = {c["label"]: (c["validation"], c["reasons"]) for c in summary["cases"]}
     assert outcomes["citizen"] == ("approved", [])
+    assert outcomes["renewal"] == ("approved", [])
     assert outcomes["deceased"] == ("rejected", ["DECEASED"])
     assert outcomes["duplicate"] == ("rejected", ["DUPLICATE_IN_FLIGHT"])
     assert outcomes["name mismatch"] == ("rejected", ["NAME_MISMATCH"])
     assert outcomes["name nearly matches"] == ("exception", ["NAME_FUZZY"])
     # The supervisor approved the exception, and every approved application was batched.
-    assert summary["by_state"] == {"batched": 5, "rejected": 3}
+    assert summary["by_state"] == {"batched": 6, "rejected": 3}
     receipts = [Path(f) for f in summary["files"]]
-    assert len(receipts) == 8 and all(p.read_bytes().startswith(b"%PDF") for p in receipts)
+    assert len(receipts) == 9 and all(p.read_bytes().startswith(b"%PDF") for p in receipts)
 
 
 def test_db_upgrade_command_on_an_empty_database(database_url: str, tmp_path: Path) -> None:

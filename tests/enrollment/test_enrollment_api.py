@@ -275,3 +275,48 @@ def test_oversized_or_malformed_applicant_json_is_refused(
     assert r.status_code == 413
     r = client.post("/api/enrollment/applications", content=b"[1, 2", headers=clerk_headers)
     assert r.status_code == 422
+
+
+def test_renewal_names_the_card_it_replaces(client: TestClient, db: Database,
+                                            clerk_headers: dict[str, str]) -> None:
+    from issuance.models import Application
+
+    r = client.post("/api/enrollment/applications", headers=clerk_headers,
+                    json={**APPLICANT, "kind": "replacement", "replacement_reason": "lost",
+                          "replaces_card": "c 1234567"})
+    assert r.status_code == 201, r.text
+    assert r.json()["kind"] == "replacement"
+    with db.session() as s:
+        app = s.get_one(Application, r.json()["id"])
+        assert (app.kind, app.replacement_reason, app.replaces_document_number) == (
+            "replacement", "lost", "C1234567")
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"kind": "renewal"}, {("replaces_card", "old_card_needed")}),
+        ({"kind": "replacement", "replaces_card": "C1"}, {("replacement_reason", "required")}),
+        ({"kind": "replacement", "replacement_reason": "burnt", "replaces_card": "C1"},
+         {("replacement_reason", "replacement_reason")}),
+        ({"kind": "upgrade"}, {("kind", "application_kind")}),
+        ({"replaces_card": "C1"}, {("replaces_card", "only_for_renewal")}),
+        ({"kind": "renewal", "replaces_card": "C-1"}, {("replaces_card", "document_number")}),
+        ({"kind": "renewal", "birth_date": "2999-01-01"},
+         {("replaces_card", "old_card_needed"), ("birth_date", "not_future")}),
+    ],
+)
+def test_kind_errors_name_field_and_rule_in_both_languages(
+    client: TestClient, db: Database, clerk_headers: dict[str, str],
+    changes: dict[str, str], expected: set[tuple[str, str]],
+) -> None:
+    from issuance.models import Application
+
+    r = client.post("/api/enrollment/applications", json={**APPLICANT, **changes},
+                    headers=clerk_headers)
+    assert r.status_code == 422
+    errors = r.json()["detail"]["errors"]
+    assert {(e["field"], e["rule"]) for e in errors} == expected
+    assert all(e["message_en"] and e["message_ar"] for e in errors)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Application)) == 0
