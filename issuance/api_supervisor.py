@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from issuance.batches import BatchError, batch_counts, create_batch
 from issuance.models import Application, Batch, User
-from issuance.review import FourEyesViolation, ReviewError, resolve_exception
+from issuance.review import FourEyesViolation, ReviewError, override_photo, resolve_exception
 from issuance.roles import Permission
 from issuance.states import ApplicationState
 from issuance.transitions import Actor
@@ -58,6 +58,23 @@ def decide_exception(application_id: int, body: Decision, user: Reviewer, sessio
     if not moved:
         raise HTTPException(409, f"application {application_id} is no longer in exception")
     return {"state": "approved" if body.approve else "rejected"}
+
+
+class Override(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/applications/{application_id}/photo-override")
+def photo_override(application_id: int, body: Override, user: Reviewer, session: Db) -> dict[str, str]:
+    """Accept a photo that failed quality (say, a medical condition), with the reason; four eyes."""
+    try:
+        with committing(session):
+            override_photo(session, application_id, user, body.reason)
+    except FourEyesViolation as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except ReviewError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return {"overridden_by": user.username}
 
 
 @router.post("/batches", status_code=201)

@@ -171,3 +171,34 @@ def test_supervisor_api_decides_exceptions_with_four_eyes(vruntime: Runtime, cle
         states = dict(s.execute(select(Application.id, Application.state)
                                 .where(Application.id.in_(ids))).all())
     assert states == {ids[0]: ApplicationState.REJECTED, ids[1]: ApplicationState.EXCEPTION}
+
+
+def test_supervisor_overrides_a_failed_photo_and_validation_accepts_it(
+    vruntime: Runtime, clerk: User
+) -> None:
+    from issuance.biometrics import ImageMeta, store_biometric
+    from issuance.models import BiometricKind
+    from issuance.web import create_app
+    from tests.factories import TEST_PASSWORD
+    from workers import validation
+
+    db = vruntime.db
+    [app_id] = enroll_citizens(db, vruntime.vault, clerk, eligible(1), submit_them=False, photo=False)
+    with db.transaction() as s:
+        store_biometric(s, vruntime.vault, app_id, BiometricKind.PHOTO, b"jpeg",
+                        ImageMeta("image/jpeg", 413, 531), "clerk1", quality_passed=False)
+    make_user(db, "boss", Role.SUPERVISOR)
+    app = create_app(vruntime.settings)
+    with TestClient(app) as client:
+        token = client.post("/api/session", json={"username": "boss", "password": TEST_PASSWORD}).json()
+        h = {"Authorization": f"Bearer {token['token']}"}
+        url = f"/api/applications/{app_id}/photo-override"
+        assert client.post(url, headers=h, json={"reason": ""}).status_code == 422
+        ok = client.post(url, headers=h, json={"reason": "facial scar, medical certificate seen"})
+        assert ok.json() == {"overridden_by": "boss"}
+    app.state.runtime.close()
+    _in_state(db, [app_id], ApplicationState.SUBMITTED)
+    assert validation.validate(vruntime, [app_id]).outcomes == {"approved": 1}
+    with db.session() as s:
+        logged = s.scalars(select(AuditEvent).where(AuditEvent.action == "application.photo_override")).one()
+    assert logged.actor == "boss" and "medical certificate" in logged.details
