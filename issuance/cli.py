@@ -12,7 +12,7 @@ from issuance import audit, migrate
 from issuance.config import ConfigError, Settings, load_settings
 from issuance.models import Role
 from issuance.runtime import Runtime
-from issuance.users import UserError, add_user
+from issuance.users import UserError, add_user, set_active
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -100,6 +100,38 @@ def user_add(
         raise click.BadParameter(str(exc)) from exc
     finally:
         rt.close()
+
+
+@user.command("list")
+@click.pass_context
+def user_list(ctx: click.Context) -> None:
+    """Every account with its role, site and status."""
+    from sqlalchemy import select
+
+    from issuance.models import User
+
+    rt = Runtime(_settings(ctx))
+    with rt.db.session() as s:
+        for u in s.scalars(select(User).order_by(User.username)):
+            click.echo(f"{u.username:<20} {u.role:<11} {u.site:<8} {'active' if u.active else 'disabled'}")
+    rt.close()
+
+
+@user.command("disable")
+@click.argument("name")
+@click.option("--enable", is_flag=True, help="Re-enable instead.")
+@click.pass_context
+def user_disable(ctx: click.Context, name: str, enable: bool) -> None:
+    """Disable account NAME (its sign-ins and tokens stop working at once)."""
+    rt = Runtime(_settings(ctx))
+    try:
+        with rt.db.transaction() as s:
+            set_active(s, name, enable, actor="cli")
+    except UserError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    finally:
+        rt.close()
+    click.echo(f"user {name} {'enabled' if enable else 'disabled'}")
 
 
 @main.command()

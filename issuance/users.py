@@ -58,3 +58,16 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     except (VerificationError, InvalidHashError):
         return None
     return user
+
+
+def set_active(session: Session, username: str, active: bool, *, actor: str) -> User:
+    """Disable (or re-enable) an account; its tokens stop working at once. Audited."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise UserError(f"username: {username!r} does not exist")
+    user.active = active
+    audit.record(session, audit.Entry(
+        actor=actor, site=user.site, action="user.enabled" if active else "user.disabled",
+        entity_type="user", entity_id=str(user.id), details={"username": username},
+    ))
+    return user

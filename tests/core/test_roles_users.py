@@ -80,3 +80,14 @@ def test_user_add_rejects_bad_input(
     assert message in out
     with db.session() as s:
         assert s.scalar(select(User.id)) is None
+
+
+def test_disabled_user_is_listed_and_can_no_longer_sign_in(db: Database, settings: Settings) -> None:
+    assert _cli(settings, "user", "add", "rana", "--role", "clerk")[0] == 0
+    code, out = _cli(settings, "user", "disable", "rana")
+    assert code == 0, out
+    code, out = _cli(settings, "user", "list")
+    assert "rana" in out and "disabled" in out
+    with db.session() as s:
+        assert authenticate(s, "rana", "a long enough secret") is None
+    assert _cli(settings, "user", "disable", "nobody")[0] == 2
