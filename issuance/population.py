@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
 
 from issuance.numbers import check_digit
+from issuance.registry.record import CitizenRecord
 
 MALE = [
     ("محمد", "Mohammed"), ("أحمد", "Ahmad"), ("علي", "Ali"), ("عمر", "Omar"),
@@ -35,24 +35,8 @@ PLACES = [
 STREETS = ["شارع الجامعة", "شارع المدينة", "شارع الملكة رانيا", "شارع الاستقلال", "شارع الحرية"]
 
 
-@dataclass(frozen=True)
-class Citizen:
-    """One person as the civil registry knows them."""
-
-    national_number: str
-    first_name_ar: str
-    father_name_ar: str
-    grandfather_name_ar: str
-    family_name_ar: str
-    given_names_latin: str
-    surname_latin: str
-    sex: str
-    birth_date: dt.date
-    birth_place: str
-    address: str
-    nationality: str
-    death_date: dt.date | None = None
-    active_card: str | None = None
+# The synthetic population is made of the very records the registry serves.
+Citizen = CitizenRecord
 
 
 def national_number(serial: int) -> str:

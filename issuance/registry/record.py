@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from pydantic import BaseModel
 
 
-class CitizenRecord(BaseModel):
-    """One citizen as the registry returns them (protocol v1)."""
+@dataclass(frozen=True)
+class CitizenRecord:
+    """One citizen as the registry knows and returns them (protocol v1)."""
 
     national_number: str
     first_name_ar: str
@@ -20,6 +22,7 @@ class CitizenRecord(BaseModel):
     sex: str
     birth_date: dt.date
     birth_place: str
+    address: str
     nationality: str
     death_date: dt.date | None = None
     active_card: str | None = None

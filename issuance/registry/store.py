@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 from sqlalchemy import Date, String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from issuance.db import Database
-from issuance.population import Citizen
 from issuance.registry.record import CitizenRecord
 
 MAX_LOOKUP = 1000
@@ -39,7 +38,7 @@ class RegistryCitizen(RegistryBase):
     active_card: Mapped[str | None] = mapped_column(String(20))
 
 
-_RECORD_FIELDS = tuple(CitizenRecord.model_fields)
+_RECORD_FIELDS = tuple(f.name for f in fields(CitizenRecord))
 
 
 class RegistryStore:
@@ -54,7 +53,7 @@ class RegistryStore:
         with self.db.session() as s:
             return s.scalar(select(func.count()).select_from(RegistryCitizen)) or 0
 
-    def seed(self, citizens: Iterable[Citizen]) -> int:
+    def seed(self, citizens: Iterable[CitizenRecord]) -> int:
         """Insert or replace citizens; returns how many were written."""
         n = 0
         with self.db.transaction() as s:
