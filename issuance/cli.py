@@ -9,14 +9,10 @@ from pathlib import Path
 import click
 
 from issuance import audit, migrate
-from issuance.config import ConfigError, Settings, load_settings
+from issuance.cli_context import runtime_of, settings_of
+from issuance.config import ConfigError, load_settings
 from issuance.models import Role
-from issuance.runtime import Runtime
 from issuance.users import UserError, add_user, set_active
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return ctx.find_object(Settings) or load_settings()
 
 
 @click.group()
@@ -41,7 +37,7 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Apply the migrations up to REVISION."""
-    url = _settings(ctx).effective_database_url
+    url = settings_of(ctx).effective_database_url
     migrate.upgrade(url, revision)
     click.echo(f"database at revision {migrate.current(url)}")
 
@@ -50,7 +46,7 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 def db_current(ctx: click.Context) -> None:
     """Print the schema revision of the database."""
-    click.echo(migrate.current(_settings(ctx).effective_database_url) or "empty")
+    click.echo(migrate.current(settings_of(ctx).effective_database_url) or "empty")
 
 
 @main.group("audit")
@@ -62,10 +58,8 @@ def audit_group() -> None:
 @click.pass_context
 def audit_verify(ctx: click.Context) -> None:
     """Walk the chain; exit 1 naming the first entry edited, deleted or reordered."""
-    rt = Runtime(_settings(ctx))
-    with rt.db.session() as s:
+    with runtime_of(ctx).db.session() as s:
         verdict = audit.verify(s)
-    rt.close()
     if verdict.ok:
         click.echo(f"audit chain intact: {verdict.checked} entries")
         return
@@ -89,17 +83,14 @@ def user_add(
     ctx: click.Context, name: str, role: str, site: str | None, full_name: str, password: str
 ) -> None:
     """Create user NAME with ROLE (password prompted, or from $ISSUANCE_NEW_PASSWORD)."""
-    settings = _settings(ctx)
-    rt = Runtime(settings)
+    rt = runtime_of(ctx)
     try:
         with rt.db.transaction() as s:
             created = add_user(s, name, Role(role), password, actor="cli",
-                               site=site or settings.site, full_name=full_name)
+                               site=site or rt.settings.site, full_name=full_name)
             click.echo(f"user {created.username} created with role {created.role}")
     except UserError as exc:
         raise click.BadParameter(str(exc)) from exc
-    finally:
-        rt.close()
 
 
 @user.command("list")
@@ -110,11 +101,9 @@ def user_list(ctx: click.Context) -> None:
 
     from issuance.models import User
 
-    rt = Runtime(_settings(ctx))
-    with rt.db.session() as s:
+    with runtime_of(ctx).db.session() as s:
         for u in s.scalars(select(User).order_by(User.username)):
             click.echo(f"{u.username:<20} {u.role:<11} {u.site:<8} {'active' if u.active else 'disabled'}")
-    rt.close()
 
 
 @user.command("disable")
@@ -123,14 +112,11 @@ def user_list(ctx: click.Context) -> None:
 @click.pass_context
 def user_disable(ctx: click.Context, name: str, enable: bool) -> None:
     """Disable account NAME (its sign-ins and tokens stop working at once)."""
-    rt = Runtime(_settings(ctx))
     try:
-        with rt.db.transaction() as s:
+        with runtime_of(ctx).db.transaction() as s:
             set_active(s, name, enable, actor="cli")
     except UserError as exc:
         raise click.BadParameter(str(exc)) from exc
-    finally:
-        rt.close()
     click.echo(f"user {name} {'enabled' if enable else 'disabled'}")
 
 
@@ -145,7 +131,7 @@ def demo(ctx: click.Context, out_dir: Path, count: int, as_json: bool) -> None:
     """Enroll sample citizens and carry them through to cards, on embedded defaults."""
     from issuance.demo import run_demo
 
-    summary = run_demo(_settings(ctx), out_dir, count)
+    summary = run_demo(settings_of(ctx), out_dir, count)
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
         return
@@ -168,7 +154,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
     from issuance.web import create_app
 
-    uvicorn.run(create_app(_settings(ctx)), host=host, port=port)
+    uvicorn.run(create_app(settings_of(ctx)), host=host, port=port)
 
 
 def _register() -> None:

@@ -6,21 +6,14 @@ import click
 from sqlalchemy import select
 
 from issuance.batches import BatchError, batch_counts, create_batch
-from issuance.config import Settings, load_settings
+from issuance.cli_context import runtime_of, settings_of
 from issuance.equipment import add_printer, add_station
 from issuance.models import Application, Batch, User
 from issuance.review import FourEyesViolation, ReviewError, resolve_exception
 from issuance.roles import PermissionDenied
-from issuance.runtime import Runtime
 from issuance.states import ApplicationState
 from issuance.transitions import Actor
 from issuance.users import authenticate
-
-
-def _runtime(ctx: click.Context) -> Runtime:
-    rt = Runtime(ctx.find_object(Settings) or load_settings())
-    ctx.call_on_close(rt.close)
-    return rt
 
 
 @click.group()
@@ -35,7 +28,7 @@ def station() -> None:
 @click.pass_context
 def station_add(ctx: click.Context, code: str, site: str, reader: str) -> None:
     """Register encoding station CODE at SITE."""
-    with _runtime(ctx).db.transaction() as s:
+    with runtime_of(ctx).db.transaction() as s:
         add_station(s, code, site, reader, actor="cli")
     click.echo(f"station {code} added at {site}")
 
@@ -53,7 +46,7 @@ def printer() -> None:
 @click.pass_context
 def printer_add(ctx: click.Context, code: str, site: str, kind: str, destination: str) -> None:
     """Register printer CODE at SITE."""
-    with _runtime(ctx).db.transaction() as s:
+    with runtime_of(ctx).db.transaction() as s:
         add_printer(s, code, site, kind, destination, actor="cli")
     click.echo(f"printer {code} ({kind}) added at {site}")
 
@@ -72,7 +65,7 @@ def batch() -> None:
 def batch_create(ctx: click.Context, site: str, max_size: int, stations: tuple[str, ...],
                  printer_code: str | None) -> None:
     """Gather approved applications of SITE into a new batch."""
-    rt = _runtime(ctx)
+    rt = runtime_of(ctx)
     try:
         with rt.db.transaction() as s:
             made = create_batch(s, site, Actor("cli", site), max_size=max_size,
@@ -93,7 +86,7 @@ def batch_create(ctx: click.Context, site: str, max_size: int, stations: tuple[s
 @click.pass_context
 def batch_show(ctx: click.Context, number: str) -> None:
     """Counts per state of batch NUMBER."""
-    with _runtime(ctx).db.session() as s:
+    with runtime_of(ctx).db.session() as s:
         found = s.scalars(select(Batch).where(Batch.number == number)).first()
         if found is None:
             raise click.UsageError(f"batch {number} does not exist")
@@ -110,7 +103,7 @@ def exception_group() -> None:
 @click.pass_context
 def exception_list(ctx: click.Context) -> None:
     """Applications waiting in `exception`, with their reasons."""
-    with _runtime(ctx).db.session() as s:
+    with runtime_of(ctx).db.session() as s:
         held = s.scalars(select(Application).where(Application.state == ApplicationState.EXCEPTION)
                          .order_by(Application.id))
         for app in held:
@@ -128,7 +121,7 @@ def exception_list(ctx: click.Context) -> None:
 def exception_resolve(ctx: click.Context, number: str, approve: bool, reason: str, username: str,
                       password: str) -> None:
     """Approve or reject application NUMBER held in exception."""
-    rt = _runtime(ctx)
+    rt = runtime_of(ctx)
     try:
         with rt.db.transaction() as s:
             reviewer: User | None = authenticate(s, username, password)
@@ -159,7 +152,7 @@ def registry_seed(ctx: click.Context, count: int, seed: int, db_url: str | None)
     from issuance import population
     from issuance.registry.store import RegistryStore
 
-    settings = ctx.find_object(Settings) or load_settings()
+    settings = settings_of(ctx)
     store = RegistryStore(db_url or settings.effective_registry_database_url)
     n = store.seed(population.generate(count, seed))
     store.close()
@@ -179,7 +172,7 @@ def registry_serve(ctx: click.Context, host: str, port: int, db_url: str | None,
     from issuance.registry.service import create_registry_app
     from issuance.registry.store import RegistryStore
 
-    settings = ctx.find_object(Settings) or load_settings()
+    settings = settings_of(ctx)
     store = RegistryStore(db_url or settings.effective_registry_database_url)
     uvicorn.run(create_registry_app(store, latency_ms), host=host, port=port, log_level="warning")
 

@@ -71,7 +71,7 @@ _CHOICES = {
 }
 
 
-def kind_word(kind: object) -> str:
+def _kind_word(kind: object) -> str:
     return "whole number" if kind in ("int", int) else "number"
 
 
@@ -85,7 +85,7 @@ def _coerce(name: str, raw: Any) -> Any:
         if kind in ("float", float):
             return float(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name}: must be a {kind_word(kind)}, got {raw!r}") from exc
+        raise ConfigError(f"{name}: must be a {_kind_word(kind)}, got {raw!r}") from exc
     value = str(raw)
     allowed = _CHOICES.get(name)
     if allowed and value not in allowed:

@@ -113,7 +113,7 @@ def _check(response: Any, what: str) -> Any:
     return response
 
 
-class Counter_:
+class CounterClerk:
     """A clerk at the counter, working through the enrollment API."""
 
     def __init__(self, client: TestClient, username: str, password: str, receipts: Path) -> None:
@@ -198,7 +198,7 @@ def run_demo(base: Settings, out_dir: Path, count: int = 6) -> Summary:
         users = _setup(rt)
         cases = sample_cases(citizens, max(count, 1))
         with TestClient(app) as client:
-            clerk = Counter_(client, "clerk", users["clerk"][1], out_dir / "receipts")
+            clerk = CounterClerk(client, "clerk", users["clerk"][1], out_dir / "receipts")
             files = [str(clerk.enroll(case, i)) for i, case in enumerate(cases)]
         work_in_process(rt, [VALIDATE])
         _record_cases(rt, cases)

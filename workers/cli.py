@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import click
 
-from issuance.config import Settings, load_settings
-from issuance.runtime import Runtime
+from issuance.cli_context import runtime_of, settings_of
 from workers import queues
 from workers.reconciler import reconcile as reconcile_pass
 from workers.worker import RECONCILE_EVERY, run_worker
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return ctx.find_object(Settings) or load_settings()
 
 
 @click.command()
@@ -23,7 +18,7 @@ def _settings(ctx: click.Context) -> Settings:
 @click.pass_context
 def worker(ctx: click.Context, queue_names: tuple[str, ...], burst: bool, reconcile_every: int) -> None:
     """Start a forking rq worker on QUEUE_NAMES (default: validate)."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     if settings.uses_embedded_queue:
         raise click.UsageError("set ISSUANCE_REDIS_URL: a worker process needs a real Redis")
     run_worker(settings, queue_names or (queues.VALIDATE,), burst=burst,
@@ -34,10 +29,6 @@ def worker(ctx: click.Context, queue_names: tuple[str, ...], burst: bool, reconc
 @click.pass_context
 def reconcile(ctx: click.Context) -> None:
     """Re-enqueue every application whose job Redis lost or whose lease lapsed."""
-    rt = Runtime(_settings(ctx))
-    try:
-        report = reconcile_pass(rt)
-    finally:
-        rt.close()
+    report = reconcile_pass(runtime_of(ctx))
     click.echo(f"re-enqueued {len(report.requeued)} applications "
                f"(lost {len(report.lost)}, stale {len(report.stale)}, lease expired {len(report.expired)})")
