@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -27,13 +26,12 @@ from enrollment.transliteration import transliterate_components
 from issuance.applications import open_application, submit
 from issuance.biometrics import ImageMeta, load_biometric, store_biometric
 from issuance.models import Application, BiometricImage, BiometricKind, User
+from issuance.pipeline import Pipeline
 from issuance.roles import Permission
 from issuance.states import ApplicationState
 from issuance.transitions import Actor, NotFound
-from issuance.web import WebRuntime, committing, db_session, require, runtime
+from issuance.web.deps import WebRuntime, committing, db_session, pipeline, require, runtime
 from printing.receipt import Receipt, render_receipt_pdf
-
-log = logging.getLogger(__name__)
 
 MAX_PHOTO_BYTES = DEFAULT_LIMITS.max_bytes
 MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
@@ -292,7 +290,9 @@ def _captured(session: Session, application_id: int) -> dict[BiometricKind, Biom
 
 
 @router.post("/applications/{application_id}/submit", status_code=202, response_model=StatusOut)
-def submit_application(application_id: int, user: Clerk, session: Db, rt: Rt) -> StatusOut:
+def submit_application(
+    application_id: int, user: Clerk, session: Db, announce: Annotated[Pipeline, Depends(pipeline)]
+) -> StatusOut:
     """Move a complete draft to `submitted` and queue its validation."""
     with committing(session):
         app = _own_application(session, application_id, user)
@@ -308,13 +308,7 @@ def submit_application(application_id: int, user: Clerk, session: Db, rt: Rt) ->
             raise HTTPException(409, f"cannot submit yet: needs {' and '.join(missing)}")
         if not submit(session, app.id, Actor(user.username, user.site)):
             raise HTTPException(409, f"application {app.number} was changed meanwhile; reload")
-    try:
-        # Imported here: workers import the stages (enrollment included), not the reverse.
-        from workers.jobs import enqueue_validation
-
-        enqueue_validation(rt.settings, [application_id])
-    except Exception:  # the database is the truth: the reconciler re-enqueues it later
-        log.exception("could not enqueue validation of application %s", application_id)
+    announce.submitted([application_id])
     return application_status(application_id, user, session)
 
 

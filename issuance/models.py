@@ -90,6 +90,15 @@ class BiometricKind(StrEnum):
     CHIP_PHOTO = "chip_photo"
 
 
+class Site(Base):
+    """A registry office: users, stations, printers and batches belong to one."""
+
+    __tablename__ = "sites"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -144,7 +153,6 @@ class Batch(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     site: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="open")
     printer_id: Mapped[int | None] = mapped_column(ForeignKey("printers.id"))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -168,9 +176,6 @@ class Application(Base):
     replacement_reason: Mapped[ReplacementReason | None] = mapped_column(
         _enum(ReplacementReason, "replacement_reason")
     )
-    replaces_card_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cards.id", use_alter=True, name="fk_applications_replaces_card_id_cards")
-    )
     # A card issued before this system (known only to the registry) is named by its number.
     replaces_document_number: Mapped[str | None] = mapped_column(String(20))
     state: Mapped[ApplicationState] = mapped_column(
@@ -182,6 +187,10 @@ class Application(Base):
     outcome_reasons: Mapped[list[Any] | None] = mapped_column(JSON)
     photo_override_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # When a validation job was last enqueued: the reconciler re-enqueues only what is missing.
+    enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Validation attempts that reached the registry, or died trying (see workers/validation.py).
+    validation_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -211,6 +220,8 @@ class Applicant(Base):
     family_name_ar: Mapped[str] = mapped_column(String(60))
     given_names_latin: Mapped[str] = mapped_column(String(120))
     surname_latin: Mapped[str] = mapped_column(String(60))
+    # The reviewed TD1 name field (ICAO 9303-5: 30 characters); personalization and printing use it.
+    mrz_name: Mapped[str] = mapped_column(String(30), default="", server_default="")
     sex: Mapped[Sex] = mapped_column(_enum(Sex, "sex"))
     birth_date: Mapped[dt.date] = mapped_column(Date)
     birth_place: Mapped[str] = mapped_column(String(120))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from issuance import population
 from issuance.applications import open_application, submit
 from issuance.biometrics import ImageMeta, store_biometric
 from issuance.db import Database
+from issuance.demo import population
 from issuance.models import Application, BiometricKind, Role, User
 from issuance.transitions import Actor
 from issuance.users import add_user
