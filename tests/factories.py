@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from issuance.applications import open_application, submit
 from issuance.biometrics import ImageMeta, store_biometric
 from issuance.db import Database
@@ -27,7 +25,7 @@ def make_applications(db: Database, clerk: User, count: int = 1, seed: int = 1) 
     ids = []
     with db.transaction() as s:
         for citizen in population.generate(count, seed=seed):
-            ids.append(open_application(s, asdict(citizen), clerk).id)
+            ids.append(open_application(s, citizen, clerk).id)
     return ids
 
 
@@ -50,7 +48,7 @@ def enroll_citizens(db: Database, vault: Vault, clerk: User, citizens: list[popu
     ids = []
     with db.transaction() as s:
         for citizen in citizens:
-            ids.append(open_application(s, asdict(citizen), clerk).id)
+            ids.append(open_application(s, citizen, clerk).id)
     if photo:
         add_passed_photo(db, vault, ids)
     if submit_them:

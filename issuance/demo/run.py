@@ -99,16 +99,9 @@ def sample_cases(citizens: list[population.Citizen], normal: int) -> list[Case]:
 
 
 def _api_fields(case: Case) -> dict[str, str]:
-    c = case.citizen
     kind = {"kind": "renewal", "replaces_card": case.renews} if case.renews else {}
-    return {**kind,
-        "arabic_first": c.first_name_ar, "arabic_father": c.father_name_ar,
-        "arabic_grandfather": c.grandfather_name_ar, "arabic_family": c.family_name_ar,
-        "latin_given_names": c.given_names_latin, "latin_surname": c.surname_latin,
-        "national_number": c.national_number, "birth_date": c.birth_date.isoformat(),
-        "sex": c.sex, "nationality": c.nationality, "place_of_birth": c.birth_place,
-        "address": c.address,
-    }
+    person = asdict(case.citizen.person())
+    return {**kind, **person, "birth_date": person["birth_date"].isoformat()}
 
 
 def _check(response: Any, what: str) -> Any:
