@@ -121,6 +121,8 @@ class VirtualCard:
                 return _sw(forced).to_bytes()
         self._protected = False
         try:
+            if plan is not None and cmd.ins in plan.crash_for_ins:
+                raise RuntimeError(f"injected card OS fault on INS {cmd.ins:02X}")
             response = self._execute(ctx, cmd)
         except Exception:
             # No exception ever leaves the card OS: like a real chip it answers 6F00 and
@@ -164,7 +166,7 @@ class VirtualCard:
     # --- command processing --------------------------------------------------------------
     def _execute(self, ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
         ctx.sm_limit = None
-        refused = rules.refusal(ctx, cmd)
+        refused = rules.refusal(cmd)
         if refused is not None:
             ctx.drop_chain()
             return _sw(refused)
@@ -186,7 +188,7 @@ class VirtualCard:
         plain, scp_wrap, sm_wrap = unwrapped
         if sm_wrap and sm is not None and cmd.ne:
             ctx.sm_limit = sm.plain_capacity(cmd.ne, bool(cmd.ins & 1))
-        response = self._run(ctx, plain, rules.chain_header(cmd))
+        response = self._run(ctx, plain)
         if sm_wrap and sm is not None:
             response = sm.protect_response(response, bool(cmd.ins & 1))
         if scp_wrap and scp is not None and ctx.scp is scp:
@@ -230,15 +232,18 @@ class VirtualCard:
             return _sw(SW.SECURE_MESSAGING_NOT_SUPPORTED)
         return cmd, scp_wrap, sm_wrap
 
-    def _run(self, ctx: Context, cmd: CommandAPDU, header: tuple[int, int, int, int]
-             ) -> ResponseAPDU:
+    def _run(self, ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
         """Buffer a chained part, or run the (reassembled) command (ISO/IEC 7816-4 §5.3.3)."""
+        refused = rules.chain_refusal(ctx, cmd)
+        if refused is not None:
+            ctx.drop_chain()
+            return _sw(refused)
         if cmd.cla & CLA_CHAINING and cmd.ins in rules.CHAINABLE:
             if len(ctx.chain) + len(cmd.data) > profile.MAX_COMMAND:
                 ctx.drop_chain()
                 return _sw(SW.WRONG_LENGTH)
             ctx.chain += cmd.data
-            ctx.chain_header = header  # as received: every part carries the same protection
+            ctx.chain_header = rules.chain_header(cmd)
             return _sw(SW.OK)
         if ctx.chain:
             cmd = replace(cmd, data=bytes(ctx.chain) + cmd.data)

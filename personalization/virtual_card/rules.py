@@ -35,16 +35,22 @@ def class_refusal(cla: int) -> int | None:
 
 
 def chain_header(cmd: CommandAPDU) -> tuple[int, int, int, int]:
+    """CLA without the chaining bit, INS, P1, P2: what every part of one chain shares."""
     return cmd.cla & ~CLA_CHAINING & 0xFF, cmd.ins, cmd.p1, cmd.p2
 
 
-def refusal(ctx: Context, cmd: CommandAPDU) -> int | None:
-    """The status word refusing a command before anything runs, or None to go on."""
+def refusal(cmd: CommandAPDU) -> int | None:
+    """The status word refusing a command's class or instruction byte, or None to go on."""
     refused = class_refusal(cmd.cla)
     if refused is not None:
         return refused
     if cmd.ins & 0xF0 in (0x60, 0x90) or cmd.ins not in KNOWN_INS:
         return SW.INS_NOT_SUPPORTED
+    return None
+
+
+def chain_refusal(ctx: Context, cmd: CommandAPDU) -> int | None:
+    """Chaining errors, judged once secure messaging is unwrapped so sessions stay in step."""
     if cmd.cla & CLA_CHAINING and cmd.ins not in CHAINABLE | SELF_CHAINED:
         return SW_CHAINING_NOT_SUPPORTED
     if ctx.chain_header is not None and chain_header(cmd) != ctx.chain_header:
