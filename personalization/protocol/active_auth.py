@@ -37,13 +37,7 @@ def dg15(public_key_info: bytes) -> bytes:
 
 def public_key(dg15_content: bytes) -> ec.EllipticCurvePublicKey:
     """The ECDSA key of DG15; ValueError if DG15 holds anything else."""
-    try:
-        outer = tlv.find(dg15_content, TAG_DG15)
-    except tlv.TlvError as exc:
-        raise ValueError(f"DG15: {exc}") from exc
-    if outer is None:
-        raise ValueError("DG15: tag 6F missing")
-    key = load_der_public_key(outer)
+    key = load_der_public_key(si.data_group_body(dg15_content, TAG_DG15, "DG15"))
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise ValueError("DG15: only ECDSA active authentication keys are supported")
     return key

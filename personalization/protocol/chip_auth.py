@@ -74,13 +74,7 @@ class ChipAuthenticationKey:
 
 def chip_key(dg14_content: bytes) -> ChipAuthenticationKey:
     """The CA public key of DG14; ValueError when DG14 offers no CA we speak."""
-    try:
-        outer = tlv.find(dg14_content, TAG_DG14)
-    except tlv.TlvError as exc:
-        raise ValueError(f"DG14: {exc}") from exc
-    if outer is None:
-        raise ValueError("DG14: tag 6E missing")
-    infos = si.parse(outer)
+    infos = si.parse(si.data_group_body(dg14_content, TAG_DG14, "DG14"))
     if not any(i.protocol == si.CA_ECDH_AES_128 and i.integer() == CA_VERSION for i in infos):
         raise ValueError("DG14 offers no chip authentication with ECDH and AES-128")
     for item in infos:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from asn1crypto import core
 
+from personalization import tlv
+
 # ICAO 9303-11 §9.2 and BSI TR-03110-3 A.1.1 object identifiers.
 PACE_ECDH_GM_AES_128 = "0.4.0.127.0.7.2.2.4.2.2"
 CA_ECDH_AES_128 = "0.4.0.127.0.7.2.2.3.2.2"
@@ -77,3 +79,14 @@ def parse(data: bytes) -> list[ParsedInfo]:
         return out
     except (ValueError, TypeError) as exc:
         raise ValueError(f"SecurityInfos: {exc}") from exc
+
+
+def data_group_body(content: bytes, tag: int, name: str) -> bytes:
+    """The value inside a data group's outer tag (ICAO 9303-10 §4.7); ValueError naming the DG."""
+    try:
+        body = tlv.find(content, tag)
+    except tlv.TlvError as exc:
+        raise ValueError(f"{name}: {exc}") from exc
+    if body is None:
+        raise ValueError(f"{name}: tag {tag:02X} missing")
+    return body

@@ -32,8 +32,8 @@ def _pace(transport: Transport) -> pace.SecureMessagingChannel:
 def test_dg14_and_dg15_describe_the_keys_the_card_made(transport: Transport, card_keys: Keys,
                                                        blank_card: VirtualCard) -> None:
     issued = personalize(transport, card_keys)
-    infos = {i.protocol: i for i in si.parse(issued.dg14[2:] if issued.dg14[1] < 0x80
-                                             else issued.dg14[2 + (issued.dg14[1] & 0x7F):])}
+    body = si.data_group_body(issued.dg14, chip_auth.TAG_DG14, "DG14")
+    infos = {i.protocol: i for i in si.parse(body)}
     assert set(infos) == {si.CA_ECDH_AES_128, si.PK_ECDH, si.PACE_ECDH_GM_AES_128,
                           si.ACTIVE_AUTHENTICATION}
     assert infos[si.CA_ECDH_AES_128].integer() == 1
