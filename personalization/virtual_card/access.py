@@ -57,7 +57,8 @@ def _set_at_pace(ctx: Context, objects: dict[int, bytes]) -> None:
 def _set_at_ca(ctx: Context, objects: dict[int, bytes]) -> None:
     if ctx.sm is None:
         raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, "chip authentication needs SM")
-    if objects.get(0x80) != si.oid_content(si.CA_ECDH_AES_128) or ctx.state.ca_key is None:
+    offered = profile.OFFERS.chip_authentication and ctx.state.ca_key is not None
+    if objects.get(0x80) != si.oid_content(si.CA_ECDH_AES_128) or not offered:
         raise CardError(SW.REFERENCE_DATA_NOT_FOUND, "chip authentication protocol or key")
     ctx.pace = None
     ctx.ca_armed = True
@@ -129,7 +130,7 @@ def internal_authenticate(ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
         raise CardError(SW.INCORRECT_P1P2)
     if ctx.sm is None:
         raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, "active authentication needs SM")
-    if ctx.state.aa_key is None:
+    if ctx.state.aa_key is None or not profile.OFFERS.active_authentication:
         raise CardError(SW.REFERENCE_DATA_NOT_FOUND, "no active authentication key")
     if len(cmd.data) != CHALLENGE_LEN:
         raise CardError(SW.WRONG_LENGTH, "challenge is 8 bytes")

@@ -63,7 +63,7 @@ def get_challenge(ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
         raise CardError(SW.INCORRECT_P1P2)
     if cmd.le != 8:
         raise CardError(SW.WRONG_LENGTH, "GET CHALLENGE returns 8 bytes")
-    if ctx.state.bac_seed is None:
+    if ctx.state.bac_seed is None or not profile.OFFERS.bac:
         raise CardError(SW.CONDITIONS_NOT_SATISFIED, "BAC key not set")
     # A new BAC attempt discards any running secure messaging session.
     ctx.sm = None
