@@ -122,7 +122,7 @@ class Fuzzer:
     def _open(self) -> SecureMessagingChannel | None:
         """BAC (3DES) or PACE with the CAN (AES) in turn, so both SM suites get fuzzed."""
         try:
-            if self.rng.random() < 0.5:
+            if self.rng.random() < 0.3:
                 self.send(CommandAPDU(0x00, 0xA4, 0x00, 0x0C, b"\x3f\x00").to_bytes())
                 card_access = self.send(CommandAPDU(0x00, 0xB0, 0x9C, 0, le=256).to_bytes())
                 return pace.authenticate(self.transport, pace.PacePassword.can(CAN),
