@@ -4,9 +4,11 @@ and clones that lack them (issue 13, point 3)."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from personalization import commands
 from personalization.apdu import CommandAPDU
@@ -75,6 +77,27 @@ def test_read_and_authenticate_reports_a_genuine_chip(transport: Transport, card
     transport.transmit(commands.select_aid(profile.LDS_AID, fci=False)).check()
     report = read_and_authenticate(transport, bac_seed=bac_seed())
     assert report.access == "BAC" and report.verdict == "genuine chip"
+
+
+def test_openssl_verifies_the_active_authentication_signature(transport: Transport,
+                                                              card_keys: Keys, tmp_path: Path
+                                                              ) -> None:
+    """An independent check: the openssl command accepts the chip's signature under DG15's key."""
+    issued = personalize(transport, card_keys)
+    channel = _pace(transport)
+    challenge = bytes(range(8))
+    plain = channel.transmit(active_auth.internal_authenticate(challenge)).check()
+    (tmp_path / "challenge.bin").write_bytes(challenge)
+    (tmp_path / "dg15.der").write_bytes(si.data_group_body(issued.dg15, 0x6F, "DG15"))
+    (tmp_path / "sig.der").write_bytes(encode_dss_signature(
+        int.from_bytes(plain[:32], "big"), int.from_bytes(plain[32:], "big")))
+    verify = ["openssl", "dgst", "-sha256", "-keyform", "DER", "-verify",
+              str(tmp_path / "dg15.der"), "-signature", str(tmp_path / "sig.der"),
+              str(tmp_path / "challenge.bin")]
+    ok = subprocess.run(verify, capture_output=True, text=True, check=False)
+    assert ok.returncode == 0 and "Verified OK" in ok.stdout
+    (tmp_path / "challenge.bin").write_bytes(b"tampered")
+    assert subprocess.run(verify, capture_output=True, check=False).returncode != 0
 
 
 def _clone(source: VirtualCard, folder: Path) -> VirtualCard:
