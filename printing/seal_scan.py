@@ -1,0 +1,46 @@
+"""Find and read the seal's QR code in a photo or scan of a card (OpenCV's QR detector)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from printing.seal import SealError
+
+MAX_PIXELS = 40_000_000
+
+
+def load_grey(path: Path) -> np.ndarray:
+    """A scan as a grey array; refuses what OpenCV cannot read or an absurd pixel count."""
+    data = np.fromfile(str(path), dtype=np.uint8)
+    if data.size == 0:
+        raise SealError(f"image {path.name}: empty or unreadable")
+    image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise SealError(f"image {path.name}: not an image OpenCV can read")
+    if image.size > MAX_PIXELS:
+        raise SealError(f"image {path.name}: more than {MAX_PIXELS} pixels")
+    return image
+
+
+def _variants(grey: np.ndarray) -> Iterator[np.ndarray]:
+    """The scan as is, then cleaned up the ways a camera or scanner image usually needs."""
+    yield grey
+    yield cv2.threshold(cv2.GaussianBlur(grey, (3, 3), 0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    if max(grey.shape) < 2500:
+        yield cv2.resize(grey, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    yield cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, 31, 5)
+
+
+def find_seal_text(grey: np.ndarray) -> str:
+    """The text of the first QR code OpenCV finds, trying a few clean-ups of the image."""
+    detectors = (cv2.QRCodeDetector(), cv2.QRCodeDetectorAruco())
+    for variant in _variants(grey):
+        for detector in detectors:
+            text, points, _ = detector.detectAndDecode(variant)
+            if text:
+                return str(text)
+    raise SealError("image: no readable QR code found")
