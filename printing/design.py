@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,11 @@ def parse_design(raw: dict[str, Any], path: Path) -> Design:
                   front=sides["front"], back=sides["back"], source=path)
 
 
+def _one_of(value: Any, allowed: Collection[str]) -> bool:
+    """Membership that a list or table from TOML cannot crash (they are unhashable)."""
+    return isinstance(value, str) and value in allowed
+
+
 def _no_unknown(table: dict[str, Any], allowed: frozenset[str], where: str) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
@@ -163,7 +169,7 @@ def _element(raw: Any, where: str, folder: Path) -> Element:
     else:
         raise DesignError(f"{where}: needs an id")
     kind = raw.get("kind")
-    if kind not in _KEYS:
+    if not _one_of(kind, _KEYS):
         raise DesignError(f"{where}: kind must be one of {', '.join(sorted(_KEYS))}, got {kind!r}")
     _no_unknown(raw, _KEYS[kind], where)
     x, y, w, h = _geometry(raw, where)
@@ -210,11 +216,11 @@ def _text_options(options: dict[str, Any], where: str) -> dict[str, Any]:
     has_field, has_text = "field" in options, "text" in options
     if has_field == has_text:
         raise DesignError(f"{where}: a text element needs exactly one of field or text")
-    if has_field and options["field"] not in TEXT_FIELDS:
+    if has_field and not _one_of(options["field"], TEXT_FIELDS):
         raise DesignError(f"{where}: unknown field {options['field']!r} "
                           f"(known: {', '.join(sorted(TEXT_FIELDS))})")
     font = options.get("font", "latin")
-    if font not in FONT_FILES:
+    if not _one_of(font, FONT_FILES):
         raise DesignError(f"{where}: unknown font {font!r} (known: {', '.join(sorted(FONT_FILES))})")
     size = options.get("size", 7.0)
     if not isinstance(size, int | float) or not 2 <= size <= 40:
@@ -229,7 +235,7 @@ def _text_options(options: dict[str, Any], where: str) -> dict[str, Any]:
 
 def _image_options(options: dict[str, Any], where: str, folder: Path) -> dict[str, Any]:
     source = options.get("source")
-    if source not in IMAGE_SOURCES:
+    if not _one_of(source, IMAGE_SOURCES):
         known = ", ".join(sorted(IMAGE_SOURCES))
         raise DesignError(f"{where}: source must be one of {known}, got {source!r}")
     typed: dict[str, Any] = {"source": source}

@@ -96,6 +96,8 @@ def _encode_date(value: date) -> bytes:
 
 
 def _decode_date(data: bytes) -> date:
+    if len(data) != 3:
+        raise SealError(f"seal: a date takes 3 bytes, got {len(data)}")
     digits = f"{int.from_bytes(data, 'big'):08d}"
     try:
         return date(int(digits[4:]), int(digits[:2]), int(digits[2:4]))
