@@ -169,7 +169,7 @@ def _element(raw: Any, where: str, folder: Path) -> Element:
     else:
         raise DesignError(f"{where}: needs an id")
     kind = raw.get("kind")
-    if not _one_of(kind, _KEYS):
+    if not isinstance(kind, str) or kind not in _KEYS:
         raise DesignError(f"{where}: kind must be one of {', '.join(sorted(_KEYS))}, got {kind!r}")
     _no_unknown(raw, _KEYS[kind], where)
     x, y, w, h = _geometry(raw, where)
