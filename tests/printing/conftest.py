@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from printing.design import Design, load_design
 from printing.render import RenderedCard, render_card
 from printing.samples import sample_face
 from printing.seal import SoftwareSealSigner, make_seal, seal_text
+from tests.printing.cups_server import CupsServer
 
 
 def _name(common_name: str) -> x509.Name:
@@ -84,3 +88,18 @@ def card(face: CardFace, design: Design, seal_bytes: bytes) -> RenderedCard:
 @pytest.fixture(scope="session")
 def card_files(card: RenderedCard, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return card.write(tmp_path_factory.mktemp("card"))
+
+
+@pytest.fixture(scope="session")
+def cups() -> Iterator[CupsServer]:
+    """A real cupsd on loopback (Debian cups, printer-driver-cups-pdf from scripts/lib.sh)."""
+    if not CupsServer.available():
+        pytest.fail("CUPS is not installed: run scripts/test.sh, which installs cups and cups-pdf")
+    # Not under pytest's 0700 tmp folders: CUPS filters run as the lp user and must reach TempDir.
+    root = Path(tempfile.mkdtemp(prefix="civid-cups-"))
+    root.chmod(0o755)
+    server = CupsServer(root)
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
