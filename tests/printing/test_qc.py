@@ -1,0 +1,57 @@
+"""Quality check: tesseract reads the MRZ from the rendered back; DG1, check digits and the seal agree."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from printing.card_face import CardFace
+from printing.design import Design
+from printing.mrz import MrzError, compose_td1, td1_checks
+from printing.qc import quality_check
+from printing.render import RenderedCard, render_card
+from printing.samples import sample_face
+from printing.seal import make_seal, seal_text
+from tests.printing.conftest import SealPki
+
+ICAO_TD1 = ("I<UTOD231458907<<<<<<<<<<<<<<<",
+            "7408122F1204159UTO<<<<<<<<<<<6",
+            "ERIKSSON<<ANNA<MARIA<<<<<<<<<<")
+
+
+def test_td1_composition_matches_the_icao_9303_5_specimen() -> None:
+    assert compose_td1(document_code="I", issuing_state="UTO", document_number="D23145890",
+                       birth_date="740812", sex="F", expiry_date="120415", nationality="UTO",
+                       name="ERIKSSON<<ANNA<MARIA") == ICAO_TD1
+    assert all(check.valid for check in td1_checks(ICAO_TD1))
+    broken = (ICAO_TD1[0], ICAO_TD1[1][:6] + "3" + ICAO_TD1[1][7:], ICAO_TD1[2])
+    assert [c.field for c in td1_checks(broken) if not c.valid] == ["birth_date", "composite"]
+    with pytest.raises(MrzError, match="mrz line 2"):
+        td1_checks((ICAO_TD1[0], ICAO_TD1[1].lower(), ICAO_TD1[2]))
+
+
+def test_tesseract_reads_the_mrz_with_every_check_digit_valid(card: RenderedCard, design: Design,
+                                                               face: CardFace, pki: SealPki) -> None:
+    report = quality_check(card.back, design, face, [pki.csca], [pki.signer.certificate])
+    assert report.mrz_read == list(face.mrz)
+    assert len(report.checks) == 4 and all(check.valid for check in report.checks)
+    assert report.seal_fields["document_number"] == face.document_number
+    assert report.passed, report.problems
+
+
+def test_a_card_that_does_not_match_dg1_fails_qc(design: Design, face: CardFace, pki: SealPki) -> None:
+    other = sample_face(2)
+    printed = render_card(replace(face, mrz=other.mrz), design,
+                          seal_text=seal_text(make_seal(face, pki.signer, "UTO"))).back
+    report = quality_check(printed, design, face, [pki.csca], [pki.signer.certificate])
+    assert not report.passed
+    assert any(problem.startswith("MRZ line 1") for problem in report.problems)
+
+
+def test_a_card_with_a_foreign_seal_fails_qc(design: Design, face: CardFace, pki: SealPki) -> None:
+    foreign = make_seal(sample_face(2), pki.signer, "UTO")
+    printed = render_card(face, design, seal_text=seal_text(foreign)).back
+    report = quality_check(printed, design, face, [pki.csca], [pki.signer.certificate])
+    assert report.mrz_read == list(face.mrz)
+    assert any(problem.startswith("seal document_number") for problem in report.problems)
