@@ -63,9 +63,13 @@ class CupsServer:
         conf = CUPS_PDF_CONF / f"cups-pdf-{device}.conf"
         conf.write_text(f"Out {self.output}\nAnonDirName {self.output}\n")
         self._confs.append(conf)
-        subprocess.run(["lpadmin", "-h", self.server, "-p", name, "-v", f"cups-pdf:/{device}", "-E",
-                        "-P", str(CUPS_PDF_PPD)], check=True, capture_output=True)
-        return name
+        for _ in range(20):  # a just-started cupsd can refuse its first admin request
+            done = subprocess.run(["lpadmin", "-h", self.server, "-p", name, "-v", f"cups-pdf:/{device}",
+                                   "-E", "-P", str(CUPS_PDF_PPD)], capture_output=True, text=True)
+            if done.returncode == 0:
+                return name
+            time.sleep(0.25)
+        raise RuntimeError(f"lpadmin {name}: {done.stderr.strip()}")
 
     def disable(self, queue: str) -> None:
         subprocess.run(["cupsdisable", "-h", self.server, queue], check=True)
