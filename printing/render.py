@@ -82,17 +82,25 @@ def fitted_font(element: Element, text: str, dpi: int) -> ImageFont.FreeTypeFont
     return font
 
 
-def draw_text_element(draws: list[ImageDraw.ImageDraw], element: Element, text: str, dpi: int) -> None:
-    """Text in its box, vertically centred; right to left and shaped by raqm when the design says rtl."""
+def draw_text_element(targets: list[Image.Image], element: Element, text: str, dpi: int) -> None:
+    """Text in its box, vertically centred; right to left and shaped by raqm when the design says rtl.
+
+    The text is laid out once into a mask, then pasted in its colour on the side and, for black
+    text, in black on the K panel.
+    """
     left, top, right, bottom = box_px(element, dpi)
     font = fitted_font(element, text, dpi)
-    x = {"left": left, "right": right, "center": (left + right) / 2}[element.align]
+    margin = bottom - top  # room for accents and descenders that leave the box
+    origin = (left - margin, top - margin)
+    mask = Image.new("L", (right - left + 2 * margin, bottom - top + 2 * margin), 0)
+    x = {"left": left, "right": right, "center": (left + right) / 2}[element.align] - origin[0]
     anchor = {"left": "lm", "right": "rm", "center": "mm"}[element.align]
     direction, language = ("rtl", "ar") if element.direction == "rtl" else (None, None)
-    for n, draw in enumerate(draws):
-        fill = element.colour if n == 0 else 0
-        draw.text((x, (top + bottom) / 2), text, font=font, fill=fill, anchor=anchor, direction=direction,
-                  language=language)
+    ImageDraw.Draw(mask).text((x, (top + bottom) / 2 - origin[1]), text, font=font, fill=255, anchor=anchor,
+                              direction=direction, language=language)
+    box = (*origin, origin[0] + mask.width, origin[1] + mask.height)
+    for n, target in enumerate(targets):
+        target.paste(element.colour if n == 0 else 0, box, mask)
 
 
 @lru_cache(maxsize=8)
@@ -112,20 +120,37 @@ def mrz_baselines(element: Element, dpi: int) -> list[float]:
     return [centre + (n - 1) * LINE_PITCH_MM * scale + half for n in range(3)]
 
 
-def draw_mrz(draws: list[ImageDraw.ImageDraw], element: Element, lines: tuple[str, ...], dpi: int) -> None:
-    """The TD1 lines in OCR-B, one character every 2.54 mm (10 per inch, ICAO 9303-3 §4.2.2)."""
+@lru_cache(maxsize=4)
+def _mrz_glyphs(dpi: int) -> dict[str, tuple[Image.Image, tuple[int, int]]]:
+    """Each OCR-B character's mask and its offset from the pen position, rendered once per dpi."""
     font = _mrz_font(dpi)
+    glyphs = {}
+    for char in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<":
+        left, top, right, bottom = (round(v) for v in font.getbbox(char, anchor="ls"))
+        mask = Image.new("L", (right - left, bottom - top), 0)
+        ImageDraw.Draw(mask).text((-left, -top), char, font=font, fill=255, anchor="ls")
+        glyphs[char] = (mask, (left, top))
+    return glyphs
+
+
+def draw_mrz(targets: list[Image.Image], element: Element, lines: tuple[str, ...], dpi: int) -> None:
+    """The TD1 lines in OCR-B, one character every 2.54 mm (10 per inch, ICAO 9303-3 §4.2.2)."""
+    glyphs = _mrz_glyphs(dpi)
     pitch = CHAR_PITCH_MM * dpi / 25.4
     left = element.x * dpi / 25.4
     for baseline, line in zip(mrz_baselines(element, dpi), lines, strict=True):
         for i, char in enumerate(line):
-            for draw in draws:
-                draw.text((left + i * pitch, baseline), char, font=font, fill=0, anchor="ls")
+            mask, (dx, dy) = glyphs[char]
+            at = (round(left + i * pitch) + dx, round(baseline) + dy)
+            for target in targets:
+                target.paste(0, (*at, at[0] + mask.width, at[1] + mask.height), mask)
 
 
 def seal_image(text: str, box: tuple[int, int, int, int]) -> tuple[Image.Image, tuple[int, int]]:
     """The seal's QR code at a whole number of pixels per module, centred in the box (L mode)."""
-    qr = segno.make(text, error="m", micro=False)
+    # A fixed mask pattern: choosing the best of eight costs more than the rest of the card,
+    # and decoders read any of them (ISO/IEC 18004 §7.8).
+    qr = segno.make(text, error="m", micro=False, mask=2)
     modules = np.array(qr.matrix, dtype=bool)
     count = modules.shape[0] + 2 * _QUIET_MODULES
     width = min(box[2] - box[0], box[3] - box[1])
@@ -176,7 +201,7 @@ def _static_layers(design: Design, side: str, dpi: int) -> tuple[Image.Image, Im
     layout = design.side(side)
     canvas = Image.new("RGB", card_pixels(dpi), layout.background)
     k_panel = Image.new("L", card_pixels(dpi), 255)
-    draw, k_draw = ImageDraw.Draw(canvas), ImageDraw.Draw(k_panel)
+    draw = ImageDraw.Draw(canvas)
     for element in layout.elements:
         if element.kind == "box":
             draw.rectangle(box_px(element, dpi), fill=element.colour)
@@ -186,7 +211,7 @@ def _static_layers(design: Design, side: str, dpi: int) -> tuple[Image.Image, Im
             canvas.paste(emblem, (left + (right - left - emblem.width) // 2,
                                   top + (bottom - top - emblem.height) // 2), emblem)
         elif element.kind == "text" and element.text:
-            targets = [draw, k_draw] if element.colour == BLACK else [draw]
+            targets = [canvas, k_panel] if element.colour == BLACK else [canvas]
             draw_text_element(targets, element, text_value(element, None, design.date_format), dpi)
     return canvas, k_panel
 
@@ -196,10 +221,9 @@ def render_side(design: Design, side: str, face: CardFace, seal_text: str | None
     """One side in colour and its K panel (1 bit: black text, MRZ, seal and signature)."""
     base, base_k = _static_layers(design, side, dpi)
     canvas, k_panel = base.copy(), base_k.copy()
-    draw, k_draw = ImageDraw.Draw(canvas), ImageDraw.Draw(k_panel)
     for element in design.side(side).elements:
         if element.kind == "text" and element.field:
-            targets = [draw, k_draw] if element.colour == BLACK else [draw]
+            targets = [canvas, k_panel] if element.colour == BLACK else [canvas]
             draw_text_element(targets, element, text_value(element, face, design.date_format), dpi)
         elif element.kind == "image" and element.source != "emblem":
             _paste_image(canvas, k_panel, element, face, dpi)
@@ -208,7 +232,7 @@ def render_side(design: Design, side: str, face: CardFace, seal_text: str | None
             canvas.paste(code.convert("RGB"), at)
             k_panel.paste(code, at)
         elif element.kind == "mrz":
-            draw_mrz([draw, k_draw], element, face.mrz, dpi)
+            draw_mrz([canvas, k_panel], element, face.mrz, dpi)
     return canvas, k_panel.point(lambda v: 255 if v >= 128 else 0, mode="1")
 
 
