@@ -162,10 +162,10 @@ def _register() -> None:
     from enrollment.cli import photo
     from issuance.cli_ops import COMMANDS
     from personalization.cli import card_sim
-    from printing.cli import seal
+    from printing.cli import card_design, seal
     from workers.cli import reconcile, worker
 
-    for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal):
+    for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design):
         main.add_command(command)
 
 

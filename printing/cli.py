@@ -1,4 +1,4 @@
-"""`issuance seal verify`: read the visible digital seal from a photo or scan of a card."""
+"""`issuance seal verify` (the seal on a photo or scan of a card) and `issuance card-design`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from pathlib import Path
 import click
 from cryptography import x509
 
+from printing.design import DesignError, load_design
+from printing.render import render_card
+from printing.samples import sample_face
 from printing.seal import SealError, verify_seal
 from printing.seal import decode_text as seal_bytes
 from printing.seal_scan import find_seal_text, load_grey
@@ -56,3 +59,34 @@ def verify(image: Path, csca_files: tuple[Path, ...], signer_files: tuple[Path, 
     for key, value in report.items():
         if key != "valid":
             click.echo(f"  {key}: {value}")
+
+
+@click.group(name="card-design")
+def card_design() -> None:
+    """Card designs (TOML in printing/designs/ or any file): check one, render a sample card."""
+
+
+@card_design.command("check")
+@click.argument("design")
+def check_design(design: str) -> None:
+    """Validate DESIGN (a name such as 'default' or a .toml path); exit 1 naming the bad element."""
+    try:
+        loaded = load_design(design)
+    except DesignError as exc:
+        raise click.ClickException(str(exc)) from exc
+    counts = {side: len(loaded.side(side).elements) for side in ("front", "back")}
+    click.echo(f"{loaded.name}: valid ({counts['front']} front and {counts['back']} back elements)")
+
+
+@card_design.command("sample")
+@click.argument("design")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--dpi", type=click.Choice(["300", "600"]), default="300", show_default=True)
+def sample_card(design: str, out_dir: Path, dpi: str) -> None:
+    """Render the sample holder on DESIGN into OUT (front/back PNG, K panels, card.pdf; no seal)."""
+    try:
+        loaded = load_design(design)
+    except DesignError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for path in render_card(sample_face(), loaded, dpi=int(dpi)).write(out_dir).values():
+        click.echo(str(path))

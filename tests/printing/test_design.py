@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from issuance.cli import main
 from printing.card_face import CardFace
 from printing.design import DESIGNS_DIR, DesignError, load_design, parse_design
 from printing.render import card_pixels, render_card
@@ -126,3 +128,18 @@ def test_fuzzed_designs_raise_only_design_errors() -> None:
             parse_design(raw, DEFAULT)
         except DesignError as exc:
             assert str(exc).startswith("design default.toml")
+
+
+def test_card_design_cli_checks_and_renders(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["card-design", "check", "redesign-2027"])
+    assert result.exit_code == 0 and "valid" in result.output
+    raw = DEFAULT.read_text(encoding="utf-8").replace('id = "photo"\n', 'id = "photo"\nzoom = 2\n')
+    (tmp_path / "bad.toml").write_text(raw, encoding="utf-8")
+    (tmp_path / "emblem.png").write_bytes((DESIGNS_DIR / "emblem.png").read_bytes())
+    result = runner.invoke(main, ["card-design", "check", str(tmp_path / "bad.toml")])
+    assert result.exit_code == 1 and "'photo'" in result.output and "unknown key 'zoom'" in result.output
+    result = runner.invoke(main, ["card-design", "sample", "default", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {"front.png", "back.png", "front-k.png",
+                                                            "back-k.png", "card.pdf"}

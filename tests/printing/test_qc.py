@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+from contextlib import nullcontext
 from dataclasses import replace
 
 import pytest
@@ -55,3 +57,24 @@ def test_a_card_with_a_foreign_seal_fails_qc(design: Design, face: CardFace, pki
     report = quality_check(printed, design, face, [pki.csca], [pki.signer.certificate])
     assert report.mrz_read == list(face.mrz)
     assert any(problem.startswith("seal document_number") for problem in report.problems)
+
+
+def test_fuzzed_mrz_and_faces_fail_with_named_fields(face: CardFace) -> None:
+    """Random MRZ text: a valid TD1 zone or an MrzError naming the line; never another exception."""
+    rng = random.Random(95)
+    alphabet = "ABCXYZ0189<<< a\u0627\n"
+    for _ in range(2000):
+        lines = [ICAO_TD1[n % 3] if rng.random() < 0.6 else "".join(rng.choice(alphabet) for _ in
+                 range(rng.choice([0, 29, 30, 31]))) for n in range(rng.choice([2, 3, 3, 3, 4]))]
+        try:
+            checks = td1_checks(lines)
+        except MrzError as exc:
+            assert str(exc).startswith("mrz")
+        else:
+            assert len(checks) == 4
+        with pytest.raises((MrzError, ValueError)) if lines != list(ICAO_TD1) else nullcontext():
+            replace(face, mrz=tuple(lines))
+    with pytest.raises(ValueError, match="sex"):
+        replace(face, sex="male")
+    with pytest.raises(ValueError, match="photo"):
+        replace(face, photo=b"")
