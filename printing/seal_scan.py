@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from printing.seal import SealError
 
@@ -14,15 +16,18 @@ MAX_PIXELS = 40_000_000
 
 
 def load_grey(path: Path) -> np.ndarray:
-    """A scan as a grey array; refuses what OpenCV cannot read or an absurd pixel count."""
+    """A scan as a grey array; the pixel count is checked from the header before decoding."""
     data = np.fromfile(str(path), dtype=np.uint8)
-    if data.size == 0:
-        raise SealError(f"image {path.name}: empty or unreadable")
+    try:
+        with Image.open(io.BytesIO(data.tobytes())) as header:
+            width, height = header.size
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise SealError(f"image {path.name}: not an image that can be read") from exc
+    if width * height > MAX_PIXELS:
+        raise SealError(f"image {path.name}: {width} x {height} is more than {MAX_PIXELS} pixels")
     image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
     if image is None:
-        raise SealError(f"image {path.name}: not an image OpenCV can read")
-    if image.size > MAX_PIXELS:
-        raise SealError(f"image {path.name}: more than {MAX_PIXELS} pixels")
+        raise SealError(f"image {path.name}: not an image that can be read (truncated or corrupt)")
     return image
 
 

@@ -17,8 +17,8 @@ from PIL import Image
 from issuance.cli import main
 from printing import c40
 from printing.card_face import CardFace
-from printing.design import Design
-from printing.render import RenderedCard, render_card
+from printing.design import Design, load_design
+from printing.render import render_card
 from printing.seal import SealError, _encode_date, decode_seal, make_seal, seal_text, verify_seal
 from tests.printing.conftest import SealPki, make_pki
 
@@ -80,20 +80,25 @@ def test_cli_verifies_the_rendered_back(card_files: dict[str, Path], pki: SealPk
     assert "seal VALID" in output and face.arabic_name in output and face.document_number in output
 
 
-def rescan(back: Image.Image, seed: int = 7) -> Image.Image:
-    """A 300 dpi scan of the printed card: 2 degrees of rotation, blur and sensor noise."""
+def rescan(back: Image.Image, angle: float = 2, seed: int = 7) -> Image.Image:
+    """A 300 dpi scan of the printed card: a few degrees of rotation, blur and sensor noise."""
     rng = np.random.default_rng(seed)
-    rotated = back.convert("L").rotate(2, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+    rotated = back.convert("L").rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
     grey = np.asarray(rotated, dtype=np.float32)
     grey = cv2.GaussianBlur(grey, (0, 0), 1.0) + rng.normal(0, 8, grey.shape)
     return Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8))
 
 
-def test_cli_verifies_a_simulated_rescan(card: RenderedCard, pki: SealPki, tmp_path: Path) -> None:
+@pytest.mark.parametrize("design_name", ["default", "redesign-2027"])
+@pytest.mark.parametrize("angle", [2, -2])
+def test_cli_verifies_a_simulated_rescan(face: CardFace, seal_bytes: bytes, pki: SealPki, tmp_path: Path,
+                                         design_name: str, angle: float) -> None:
+    back = render_card(face, load_design(design_name), seal_text=seal_text(seal_bytes)).back
     path = tmp_path / "scan.jpg"
-    rescan(card.back).save(path, quality=85, dpi=(300, 300))
+    rescan(back, angle).save(path, quality=85, dpi=(300, 300))
     code, output = _verify_cli(path, pki)
     assert code == 0, output
+    assert face.national_number in output
 
 
 def test_one_changed_byte_is_refused(seal_bytes: bytes, face: CardFace, design: Design, pki: SealPki,
@@ -126,6 +131,28 @@ def test_image_without_a_code_is_a_clear_error(card_files: dict[str, Path], pki:
     junk.write_bytes(b"\x89PNG not really")
     code, output = _verify_cli(junk, pki)
     assert code == 1 and "not an image" in output
+
+
+def test_fuzzed_images_are_refused_cleanly(card_files: dict[str, Path], pki: SealPki, tmp_path: Path) -> None:
+    """Random bytes, truncated and damaged PNGs: exit 1 with a message, never a traceback."""
+    rng = random.Random(1313)
+    real = card_files["back.png"].read_bytes()
+    path = tmp_path / "fuzz.png"
+    for n in range(40):
+        if n % 3 == 0:
+            data = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400)))
+        elif n % 3 == 1:
+            data = real[:rng.randrange(8, len(real))]
+        else:
+            damaged = bytearray(real)
+            for _ in range(20):
+                damaged[rng.randrange(100, len(damaged))] = rng.randrange(256)
+            data = bytes(damaged)
+        path.write_bytes(data)
+        result = CliRunner().invoke(main, ["seal", "verify", str(path), "--csca", str(pki.csca_pem),
+                                           "--signer", str(pki.signer_pem)])
+        assert isinstance(result.exception, SystemExit), result.exception
+        assert result.exit_code in (0, 1) and ("REJECTED" in result.output or "VALID" in result.output)
 
 
 def test_fuzzed_seal_bytes_raise_only_seal_errors(seal_bytes: bytes, pki: SealPki) -> None:
