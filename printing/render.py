@@ -146,12 +146,16 @@ def draw_mrz(targets: list[Image.Image], element: Element, lines: tuple[str, ...
                 target.paste(0, (*at, at[0] + mask.width, at[1] + mask.height), mask)
 
 
+@lru_cache(maxsize=4)
+def _qr_modules(text: str) -> np.ndarray:
+    """The QR symbol's dark modules; a fixed mask pattern, since choosing the best of eight costs more
+    than the rest of the card and decoders read any of them (ISO/IEC 18004 §7.8)."""
+    return np.array(segno.make(text, error="m", micro=False, mask=2).matrix, dtype=bool)
+
+
 def seal_image(text: str, box: tuple[int, int, int, int]) -> tuple[Image.Image, tuple[int, int]]:
     """The seal's QR code at a whole number of pixels per module, centred in the box (L mode)."""
-    # A fixed mask pattern: choosing the best of eight costs more than the rest of the card,
-    # and decoders read any of them (ISO/IEC 18004 §7.8).
-    qr = segno.make(text, error="m", micro=False, mask=2)
-    modules = np.array(qr.matrix, dtype=bool)
+    modules = _qr_modules(text)
     count = modules.shape[0] + 2 * _QUIET_MODULES
     width = min(box[2] - box[0], box[3] - box[1])
     scale = width // count
@@ -162,6 +166,16 @@ def seal_image(text: str, box: tuple[int, int, int, int]) -> tuple[Image.Image, 
     image = image.resize((count * scale, count * scale), Image.Resampling.NEAREST)
     offset = (box[0] + (box[2] - box[0] - image.width) // 2, box[1] + (box[3] - box[1] - image.height) // 2)
     return image, offset
+
+
+def seal_symbol_corners(text: str, box: tuple[int, int, int, int]) -> np.ndarray:
+    """Where the QR symbol's corners fall on the rendered side (as OpenCV reports them: last pixels)."""
+    image, (left, top) = seal_image(text, box)
+    modules = len(_qr_modules(text)) + 2 * _QUIET_MODULES
+    inset = image.width // modules * _QUIET_MODULES
+    near, far = inset, image.width - inset - 1
+    return np.array([[left + near, top + near], [left + far, top + near], [left + far, top + far],
+                     [left + near, top + far]], dtype=np.float32)
 
 
 def _open_image(data: bytes, size: tuple[int, int], mode: str) -> Image.Image:

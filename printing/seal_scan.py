@@ -31,21 +31,27 @@ def load_grey(path: Path) -> np.ndarray:
     return image
 
 
-def _variants(grey: np.ndarray) -> Iterator[np.ndarray]:
-    """The scan as is, then cleaned up the ways a camera or scanner image usually needs."""
-    yield grey
-    yield cv2.threshold(cv2.GaussianBlur(grey, (3, 3), 0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+def _variants(grey: np.ndarray) -> Iterator[tuple[np.ndarray, float]]:
+    """The scan as is, then cleaned up the ways a camera or scanner image usually needs (and its scale)."""
+    yield grey, 1.0
+    smooth = cv2.GaussianBlur(grey, (3, 3), 0)
+    yield cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1], 1.0
     if max(grey.shape) < 2500:
-        yield cv2.resize(grey, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-    yield cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, 31, 5)
+        yield cv2.resize(grey, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), 2.0
+    yield cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, 31, 5), 1.0
+
+
+def find_seal(grey: np.ndarray) -> tuple[str, np.ndarray]:
+    """The first QR code OpenCV finds: its text and four corners (clockwise from the top left)."""
+    detectors = (cv2.QRCodeDetector(), cv2.QRCodeDetectorAruco())
+    for variant, scale in _variants(grey):
+        for detector in detectors:
+            text, points, _ = detector.detectAndDecode(variant)
+            if text and points is not None:
+                return str(text), np.asarray(points, dtype=np.float32).reshape(4, 2) / scale
+    raise SealError("image: no readable QR code found")
 
 
 def find_seal_text(grey: np.ndarray) -> str:
     """The text of the first QR code OpenCV finds, trying a few clean-ups of the image."""
-    detectors = (cv2.QRCodeDetector(), cv2.QRCodeDetectorAruco())
-    for variant in _variants(grey):
-        for detector in detectors:
-            text, points, _ = detector.detectAndDecode(variant)
-            if text:
-                return str(text)
-    raise SealError("image: no readable QR code found")
+    return find_seal(grey)[0]
