@@ -6,16 +6,18 @@ import random
 from contextlib import nullcontext
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from printing.card_face import CardFace
 from printing.design import Design
 from printing.mrz import MrzError, compose_td1, td1_checks
-from printing.qc import quality_check
+from printing.qc import correct_by_check_digits, quality_check, quality_check_scan
 from printing.render import RenderedCard, render_card
 from printing.samples import sample_face
 from printing.seal import make_seal, seal_text
 from tests.printing.conftest import SealPki
+from tests.printing.test_seal import rescan
 
 ICAO_TD1 = ("I<UTOD231458907<<<<<<<<<<<<<<<",
             "7408122F1204159UTO<<<<<<<<<<<6",
@@ -78,3 +80,35 @@ def test_fuzzed_mrz_and_faces_fail_with_named_fields(face: CardFace) -> None:
         replace(face, sex="male")
     with pytest.raises(ValueError, match="photo"):
         replace(face, photo=b"")
+
+
+@pytest.mark.parametrize("angle", [2, -2])
+def test_qc_of_a_rescanned_card(card: RenderedCard, design: Design, face: CardFace, pki: SealPki,
+                                angle: float) -> None:
+    """A 300 dpi scan (rotated, blurred, noisy) registered by the seal, then OCR'd like the render."""
+    scan = np.asarray(rescan(card.back, angle))
+    report = quality_check_scan(scan, design, face, [pki.csca], [pki.signer.certificate])
+    assert report.mrz_read == list(face.mrz), report.problems
+    assert report.passed, report.problems
+    assert len(report.corrections) <= 1
+
+
+def test_qc_of_a_scan_without_a_seal_says_so(card: RenderedCard, design: Design, face: CardFace,
+                                             pki: SealPki) -> None:
+    report = quality_check_scan(np.asarray(card.front.convert("L")), design, face, [pki.csca],
+                                [pki.signer.certificate])
+    assert not report.passed and "no readable QR code" in report.problems[0]
+
+
+def test_one_misread_digit_is_put_right_only_when_the_check_digits_agree() -> None:
+    good = list(ICAO_TD1)
+    assert correct_by_check_digits(good) == (good, [])
+    misread = [good[0], good[1][:4] + "4" + good[1][5:], good[2]]  # 740812 read as 740842
+    fixed, notes = correct_by_check_digits(misread)
+    assert fixed == good and notes == ["line 2 position 5: read 4, taken as 1"]
+    # A letter in the name has no check digit: nothing is guessed there.
+    name_misread = [good[0], good[1], "ERIKSSON<<ANNA<MARIA<<<<<<<<<K"]
+    assert correct_by_check_digits(name_misread) == (name_misread, [])
+    # Two misreads are beyond a single substitution: left as read, so QC fails.
+    two = [good[0], good[1][:4] + "4" + good[1][5:9] + "7" + good[1][10:], good[2]]
+    assert correct_by_check_digits(two) == (two, [])
