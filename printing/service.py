@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 
 from cryptography import x509
@@ -19,7 +20,11 @@ from printing.proofs import BatchInfo, ManifestRow, ProofCard, manifest_csv, man
 from printing.qc import QcReport, quality_check
 from printing.render import RenderedCard, render_card
 from printing.seal import SealSigner, make_seal, seal_text
-from printing.spool.base import JobStatus, PrintJob, Spooler, follow
+from printing.spool.base import JobState, JobStatus, PrintJob, Spooler, follow
+
+RETRY_BASE_SECONDS = 30
+RETRY_MAX_SECONDS = 1800
+MAX_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -68,3 +73,55 @@ def write_batch_documents(folder: Path, info: BatchInfo, cards: list[ProofCard],
     paths["manifest.pdf"].write_bytes(manifest_pdf(info, rows))
     paths["manifest.csv"].write_text(manifest_csv(rows), encoding="utf-8")
     return paths
+
+
+class Step(StrEnum):
+    """What the print stage does next with a card, from its spooler job's state."""
+
+    PRINTED = "printed"  # move the card locked -> printed, the application printing -> printed
+    CHECK_LATER = "check_later"  # queued or printer stopped: look at the same job again later
+    RESUBMIT = "resubmit"  # the spooler failed the job: submit it again later
+    TO_PERSON = "to_person"  # failed too often: a supervisor looks at the printer
+
+
+@dataclass(frozen=True)
+class Decision:
+    step: Step
+    delay_seconds: int = 0
+
+
+def next_step(status: JobStatus, attempt: int) -> Decision:
+    """Backoff of 30 s doubling to 30 min for waiting or failed jobs; a person after 5 failures."""
+    delay = min(RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0), RETRY_MAX_SECONDS)
+    if status.state == JobState.COMPLETED:
+        return Decision(Step.PRINTED)
+    if status.state == JobState.FAILED:
+        return Decision(Step.TO_PERSON) if attempt >= MAX_ATTEMPTS else Decision(Step.RESUBMIT, delay)
+    return Decision(Step.CHECK_LATER, delay)
+
+
+@dataclass(frozen=True)
+class BatchCard:
+    """One card of a production batch, as the print stage hands it over."""
+
+    application_number: str
+    chip_serial: str
+    face: CardFace
+
+
+def print_batch(cards: list[BatchCard], *, info: BatchInfo, design: Design, signer: SealSigner,
+                spooler: Spooler, issuing_country: str, batch_folder: Path) -> list[PrintOutcome]:
+    """Print every card (one job each, named by application number) and write the batch documents."""
+    outcomes, proofs, rows = [], [], []
+    for card in cards:
+        outcome = print_card(card.face, job_name=card.application_number, design=design, signer=signer,
+                             spooler=spooler, issuing_country=issuing_country)
+        outcomes.append(outcome)
+        face = card.face
+        proofs.append(ProofCard(face.document_number, face.arabic_name, face.latin_name,
+                                outcome.card.front, outcome.card.back))
+        rows.append(ManifestRow(card.application_number, face.document_number, card.chip_serial,
+                                face.arabic_name, face.latin_name, outcome.status.state.value,
+                                info.printer, info.operator))
+    write_batch_documents(batch_folder, info, proofs, rows)
+    return outcomes

@@ -52,6 +52,7 @@ def test_k_panel_holds_black_text_and_mrz_but_not_the_photo(card: RenderedCard, 
 def test_600_dpi_doubles_the_pixels(face: CardFace, design: Design) -> None:
     card = render_card(face, design, dpi=600)
     assert card.front.size == card_pixels(600) == (2022, 1275)
+    assert read_mrz_by_templates(card.back, design, dpi=600) == list(face.mrz)
     with pytest.raises(ValueError, match="dpi"):
         render_card(face, design, dpi=150)
 

@@ -16,8 +16,17 @@ from printing.design import Design
 from printing.proofs import BatchInfo, ManifestRow, ProofCard
 from printing.render import RenderedCard
 from printing.samples import sample_face
-from printing.service import check_printed, print_card, write_batch_documents
-from printing.spool.base import JobState
+from printing.service import (
+    BatchCard,
+    Decision,
+    Step,
+    check_printed,
+    next_step,
+    print_batch,
+    print_card,
+    write_batch_documents,
+)
+from printing.spool.base import JobState, JobStatus
 from printing.spool.cups import CupsSpooler
 from printing.spool.folder import FolderSpooler
 from tests.printing.conftest import SealPki
@@ -74,3 +83,26 @@ def test_proof_sheet_and_manifest(tmp_path: Path, card: RenderedCard, count: int
     parsed = list(csv.DictReader(io.StringIO(paths["manifest.csv"].read_text(encoding="utf-8"))))
     assert [row["arabic_name"] for row in parsed] == [c.arabic_name for c in cards]
     assert parsed[0]["chip_serial"] == rows[0].chip_serial
+
+
+def test_next_step_backs_off_and_hands_over_to_a_person() -> None:
+    done, waiting, failed = (JobStatus("1", state) for state in (JobState.COMPLETED, JobState.WAITING,
+                                                                   JobState.FAILED))
+    assert next_step(done, 1) == Decision(Step.PRINTED)
+    assert [next_step(waiting, n).delay_seconds for n in (1, 2, 3, 10)] == [30, 60, 120, 1800]
+    assert next_step(waiting, 50).step == Step.CHECK_LATER
+    assert next_step(failed, 1) == Decision(Step.RESUBMIT, 30)
+    assert next_step(failed, 5).step == Step.TO_PERSON
+
+
+def test_print_batch_writes_cards_and_batch_documents(tmp_path: Path, design: Design, pki: SealPki) -> None:
+    cards = [BatchCard(f"APP-{n:06d}", f"CHIP{n:04d}", sample_face(n)) for n in range(3)]
+    outcomes = print_batch(cards, info=INFO, design=design, signer=pki.signer,
+                           spooler=FolderSpooler(tmp_path / "cards"), issuing_country="UTO",
+                           batch_folder=tmp_path / "batches" / INFO.batch)
+    assert [o.status.state for o in outcomes] == [JobState.COMPLETED] * 3
+    for card in cards:
+        assert (tmp_path / "cards" / card.application_number / "back.png").is_file()
+    manifest = (tmp_path / "batches" / INFO.batch / "manifest.csv").read_text(encoding="utf-8")
+    assert all(card.chip_serial in manifest for card in cards) and "completed" in manifest
+    assert (tmp_path / "batches" / INFO.batch / "proof.pdf").is_file()
