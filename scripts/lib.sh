@@ -10,7 +10,7 @@ RUNTIME_PACKAGES=(python3 python3-venv python3-dev gcc swig libpcsclite-dev libp
                   cups-client cups-ipp-utils)
 # What the test suite adds: the real services the tests talk to.
 TEST_PACKAGES=(pcscd vsmartcard-vpcd pcsc-tools opensc softhsm2 cups printer-driver-cups-pdf
-               poppler-utils chromium redis-server postgresql)
+               poppler-utils chromium redis-server postgresql zbar-tools)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -19,7 +19,15 @@ from printing import c40
 from printing.card_face import CardFace
 from printing.design import Design, load_design
 from printing.render import render_card
-from printing.seal import SealError, _encode_date, decode_seal, make_seal, seal_text, verify_seal
+from printing.seal import (
+    SealError,
+    _encode_date,
+    decode_seal,
+    decode_text,
+    make_seal,
+    seal_text,
+    verify_seal,
+)
 from tests.printing.conftest import SealPki, make_pki
 
 
@@ -171,3 +179,21 @@ def test_fuzzed_seal_bytes_raise_only_seal_errors(seal_bytes: bytes, pki: SealPk
             continue
         with pytest.raises(SealError):
             verify_seal(bytes(data), [pki.csca], [pki.signer.certificate])
+
+
+def test_an_independent_decoder_reads_the_seal(card_files: dict[str, Path], seal_bytes: bytes,
+                                                 pki: SealPki) -> None:
+    """zbar (Debian zbar-tools), not OpenCV, decodes the printed QR to the same verifiable seal."""
+    done = subprocess.run(["zbarimg", "--quiet", "--raw", str(card_files["back.png"])], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == seal_text(seal_bytes)
+    assert verify_seal(decode_text(done.stdout), [pki.csca], [pki.signer.certificate]).fields
+
+
+def test_poppler_sees_two_card_size_pages(card_files: dict[str, Path]) -> None:
+    info = subprocess.run(["pdfinfo", str(card_files["card.pdf"])], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Pages:           2" in info
+    width, height = (float(v) for v in info.split("Page size:")[1].split("pts")[0].split(" x "))
+    assert width == pytest.approx(85.60 * 72 / 25.4, abs=0.3) and height == pytest.approx(53.98 * 72 / 25.4,
+                                                                                          abs=0.3)
