@@ -197,3 +197,11 @@ def test_poppler_sees_two_card_size_pages(card_files: dict[str, Path]) -> None:
     width, height = (float(v) for v in info.split("Page size:")[1].split("pts")[0].split(" x "))
     assert width == pytest.approx(85.60 * 72 / 25.4, abs=0.3) and height == pytest.approx(53.98 * 72 / 25.4,
                                                                                           abs=0.3)
+
+
+def test_seal_at_600_dpi_verifies(face: CardFace, design: Design, seal_bytes: bytes, pki: SealPki,
+                                  tmp_path: Path) -> None:
+    path = tmp_path / "back-600.png"
+    render_card(face, design, seal_text=seal_text(seal_bytes), dpi=600).back.save(path)
+    code, output = _verify_cli(path, pki)
+    assert code == 0, output

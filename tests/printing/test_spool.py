@@ -80,3 +80,11 @@ def test_cancelled_job_is_failed_and_bad_queue_refused(cups: CupsServer, card: R
         CupsSpooler("no-such-queue", cups.server).submit(PrintJob("UT0000004", card.pdf))
     with pytest.raises(SpoolError, match="cannot read job"):
         spooler.status("99999")
+
+
+def test_unreachable_cups_server_is_a_spool_error(card: RenderedCard) -> None:
+    spooler = CupsSpooler("card-printer", "127.0.0.1:9")
+    with pytest.raises(SpoolError, match="lp refused"):
+        spooler.submit(PrintJob("UT0000005", card.pdf))
+    with pytest.raises(SpoolError, match="cannot read job"):
+        spooler.status("1")
