@@ -161,10 +161,11 @@ def _register() -> None:
     # The stages import the core, so their commands are attached once the core group exists.
     from enrollment.cli import photo
     from issuance.cli_ops import COMMANDS
+    from issuance.cli_pki import pki
     from personalization.cli import card_sim
     from workers.cli import reconcile, worker
 
-    for command in (*COMMANDS, worker, reconcile, photo, card_sim):
+    for command in (*COMMANDS, worker, reconcile, photo, card_sim, pki):
         main.add_command(command)
 
 

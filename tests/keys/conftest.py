@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 
 from issuance.config import Settings
+from issuance.db import Database
 from issuance.keystore import Keystore, Pkcs11Keystore, open_keystore
 from issuance.keystore import software as software_keystore
+from issuance.models import Role
+from tests.factories import make_user
 
 LIBRARY = "/usr/lib/softhsm/libsofthsm2.so"
 PIN, SO_PIN = "246810", "13579111"
@@ -111,3 +114,38 @@ def keystore(keystore_settings: Settings, label_prefix: str) -> Iterator[Keystor
             if key.label.startswith(label_prefix):
                 store.destroy(key.label)
     store.close()
+
+
+ADMINS = ("alice", "bob")
+
+
+@pytest.fixture
+def pki_settings(keystore_settings: Settings, database_url: str) -> Iterator[Settings]:
+    """A keystore of the parametrised kind, a database of each kind, and two admin accounts.
+
+    PKI labels are fixed (csca-1, ds-1, ...), so the shared SoftHSM2 token is emptied afterwards.
+    """
+    settings = replace(keystore_settings, database_url=database_url)
+    db = Database(database_url)
+    for name in ADMINS:
+        make_user(db, name, Role.ADMIN)
+    make_user(db, "carol", Role.SUPERVISOR)
+    db.dispose()
+    yield settings
+    if settings.keystore == "pkcs11":
+        with open_keystore(settings) as store:
+            for key in store.list_keys():
+                store.destroy(key.label)
+
+
+def env_of(settings: Settings) -> dict[str, str]:
+    """The environment that makes `issuance ...` use these settings."""
+    env = {"ISSUANCE_DATA_DIR": str(settings.data_dir), "ISSUANCE_DATABASE_URL": settings.database_url,
+           "ISSUANCE_KEYSTORE": settings.keystore, "ISSUANCE_ISSUING_STATE": settings.issuing_state}
+    if settings.keystore == "software":
+        env["ISSUANCE_KEYSTORE_PASSPHRASE"] = settings.keystore_passphrase
+    else:
+        env["ISSUANCE_PKCS11_LIBRARY"] = settings.pkcs11_library
+        env["ISSUANCE_PKCS11_TOKEN"] = settings.pkcs11_token
+        env["ISSUANCE_PKCS11_PIN"] = settings.pkcs11_pin
+    return env
