@@ -160,6 +160,13 @@ class Keystore(ABC):
                 return key
         raise KeyNotFound(f"{self.name}: no key labelled {label!r}")
 
+    def master_kind(self, label: str) -> KeyKind:
+        """The kind of an AES master key (WrongKeyKind for any other key)."""
+        kind = self.info(label).kind
+        if kind not in (KeyKind.AES128, KeyKind.AES256):
+            raise WrongKeyKind(f"{self.name}: key {label!r} is {kind}, not an AES master key")
+        return kind
+
     def derive_scp03(self, master_label: str, kdd: bytes, kvn: int = 0x30) -> StaticKeys:
         """A card's static SCP03 keys from the master key by its KDD (GPC Amd D §4.1.5, SP 800-108).
 
@@ -167,10 +174,8 @@ class Keystore(ABC):
         do: the chip layer computes the SCP03 session keys, cryptograms and MACs in the host for every
         APDU, so it needs them as bytes. They open one card only, and only while it is in issuance.
         """
-        key = self.info(master_label)
-        if key.kind not in (KeyKind.AES128, KeyKind.AES256):
-            raise WrongKeyKind(f"{self.name}: key {master_label!r} is {key.kind}, not an AES master key")
-        size = 16 if key.kind is KeyKind.AES128 else 32
+        kind = self.master_kind(master_label)
+        size = 16 if kind is KeyKind.AES128 else 32
         plan = scp03_kdf_blocks(check_kdd(kdd), size)
         macs = self.cmac(master_label, [b for blocks in plan.values() for b in blocks])
         per_key = len(macs) // 3

@@ -82,6 +82,9 @@ class Pkcs11Keystore(Keystore):
         self._pin = pin
         self._session: Any = None
         self._pid = 0
+        # Object handles and kinds by label: a find costs more than the signature itself.
+        self._handles: dict[tuple[str, ObjectClass], Any] = {}
+        self._kinds: dict[str, KeyKind] = {}
 
     def __repr__(self) -> str:
         return f"Pkcs11Keystore({self.library!r}, {self.token_label!r})"
@@ -131,6 +134,7 @@ class Pkcs11Keystore(Keystore):
         if self._session is None or self._pid != os.getpid():
             self._session = self._open()
             self._pid = os.getpid()
+            self._handles, self._kinds = {}, {}
         return self._session
 
     def close(self) -> None:
@@ -140,8 +144,27 @@ class Pkcs11Keystore(Keystore):
 
     # --- finding keys ----------------------------------------------------------------------
     def _find(self, label: str, cls: ObjectClass) -> Any | None:
-        found = list(self.session.get_objects({Attribute.LABEL: label, Attribute.CLASS: cls}))
-        return found[0] if found else None
+        session = self.session
+        if (label, cls) in self._handles:
+            return self._handles[label, cls]
+        found = list(session.get_objects({Attribute.LABEL: label, Attribute.CLASS: cls}))
+        if not found:
+            return None
+        self._handles[label, cls] = found[0]
+        return found[0]
+
+    def _forget(self, label: str) -> None:
+        self._kinds.pop(label, None)
+        for cls in (ObjectClass.SECRET_KEY, ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
+            self._handles.pop((label, cls), None)
+
+    def _kind_of(self, label: str, obj: Any) -> KeyKind:
+        if label not in self._kinds:
+            self._kinds[label] = _kind(obj)
+        return self._kinds[label]
+
+    def master_kind(self, label: str) -> KeyKind:
+        return self._kind_of(label, self._key(label, ObjectClass.SECRET_KEY))
 
     def _key(self, label: str, *classes: ObjectClass) -> Any:
         for cls in classes:
@@ -198,12 +221,14 @@ class Pkcs11Keystore(Keystore):
 
     # --- use -------------------------------------------------------------------------------
     def _use(self, obj: Any, label: str, operation: Any) -> Any:
-        # A retired key has CKA_SIGN false: the token would refuse; python-pkcs11 hides the method.
-        if not obj[Attribute.SIGN]:
-            raise retired_error(self.name, label)
         try:
             return operation()
-        except p11e.PKCS11Error as exc:
+        except (AttributeError, p11e.PKCS11Error) as exc:
+            # A retired key has CKA_SIGN false: the token refuses it, and python-pkcs11 gives an
+            # object loaded after retirement no sign method at all.
+            self._forget(label)
+            if not obj[Attribute.SIGN]:
+                raise retired_error(self.name, label) from None
             raise KeystoreError(f"{self.name}: {type(exc).__name__} using key {label!r}") from None
 
     def cmac(self, label: str, blocks: list[bytes]) -> list[bytes]:
@@ -212,7 +237,7 @@ class Pkcs11Keystore(Keystore):
 
     def sign(self, label: str, data: bytes, mechanism: Mechanism | None = None) -> bytes:
         key = self._key(label, ObjectClass.PRIVATE_KEY)
-        kind = _kind(key)
+        kind = self._kind_of(label, key)
         mechanism = mechanism or DEFAULT_MECHANISM[kind]
         if mechanism is not DEFAULT_MECHANISM[kind]:
             raise WrongKeyKind(f"{self.name}: key {label!r} ({kind}) cannot sign with {mechanism}")
@@ -246,9 +271,11 @@ class Pkcs11Keystore(Keystore):
     def retire(self, label: str) -> None:
         # CKA_SIGN is modifiable (PKCS#11 v2.40 table 24): clearing it makes the token refuse use.
         self._key(label, ObjectClass.SECRET_KEY, ObjectClass.PRIVATE_KEY)[Attribute.SIGN] = False
+        self._forget(label)
 
     def destroy(self, label: str) -> None:
         for cls in (ObjectClass.SECRET_KEY, ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
             obj = self._find(label, cls)
             if obj is not None:
                 obj.destroy()
+        self._forget(label)

@@ -246,6 +246,9 @@ class SoftwareKeystore(Keystore):
     def list_keys(self) -> list[KeyInfo]:
         return [e.info for e in self._entries.values()]
 
+    def info(self, label: str) -> KeyInfo:
+        return self._entry(label).info
+
     def retire(self, label: str) -> None:
         def mark() -> None:
             info = self._entry(label).info
