@@ -129,7 +129,6 @@ def pki_settings(keystore_settings: Settings, database_url: str) -> Iterator[Set
     db = Database(database_url)
     for name in ADMINS:
         make_user(db, name, Role.ADMIN)
-    make_user(db, "carol", Role.SUPERVISOR)
     db.dispose()
     yield settings
     if settings.keystore == "pkcs11":
