@@ -8,7 +8,7 @@ VENV="$REPO/.venv"
 RUNTIME_PACKAGES=(python3 python3-venv python3-dev gcc swig libpcsclite-dev libpcsclite1
                   libfribidi0 fonts-noto-core fonts-ocr-b)
 # What the test suite adds: the real services the tests talk to.
-TEST_PACKAGES=(pcscd vsmartcard-vpcd pcsc-tools opensc softhsm2 cups printer-driver-cups-pdf
+TEST_PACKAGES=(pcscd vsmartcard-vpcd pcsc-tools opensc softhsm2 openssl cups printer-driver-cups-pdf
                poppler-utils chromium redis-server postgresql)
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -53,6 +53,18 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
+def _kdf_params(kdf: object) -> tuple[bytes, int, int, int]:
+    """The scrypt parameters of a file, within bounds (a crafted file must not cost hours or GiBs)."""
+    if not isinstance(kdf, dict) or kdf.get("name") != "scrypt":
+        raise ValueError("kdf must be scrypt")
+    salt, n, r, p = _unb64(str(kdf["salt"])), kdf["n"], kdf["r"], kdf["p"]
+    if not all(type(v) is int for v in (n, r, p)):
+        raise ValueError("scrypt parameters must be integers")
+    if len(salt) < 16 or not 2**10 <= n <= 2**20 or n & (n - 1) or not 1 <= r <= 16 or not 1 <= p <= 4:
+        raise ValueError("scrypt parameters out of bounds")
+    return salt, n, r, p
+
+
 def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
 
@@ -126,10 +138,12 @@ class SoftwareKeystore(Keystore):
             if envelope.get("format") != FORMAT:
                 raise ValueError("unknown format")
             kdf = envelope["kdf"]
-            key = _derive(self._passphrase, _unb64(kdf["salt"]), kdf["n"], kdf["r"], kdf["p"])
+            key = _derive(self._passphrase, *_kdf_params(kdf))
             header = json.dumps({"format": FORMAT, "kdf": kdf}, sort_keys=True).encode()
-            ciphertext, nonce = _unb64(envelope["ciphertext"]), _unb64(envelope["nonce"])
-        except (ValueError, KeyError, TypeError) as exc:
+            ciphertext, nonce = _unb64(str(envelope["ciphertext"])), _unb64(str(envelope["nonce"]))
+            if len(nonce) != 12:
+                raise ValueError("nonce must be 12 bytes")
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise KeystoreError(f"software keystore {self.path}: not a keystore file ({exc})") from exc
         try:
             plain = AESGCM(key).decrypt(nonce, ciphertext, header)
