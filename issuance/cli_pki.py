@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -11,6 +12,7 @@ import click
 from cryptography import x509
 
 from issuance.cli_context import runtime_of, settings_of
+from issuance.db import Database
 from issuance.keystore import Keystore, KeystoreError, open_keystore
 from issuance.models import RevocationReason
 from issuance.pki import pki_folder
@@ -58,6 +60,23 @@ def _directory(ctx: click.Context) -> PkiDirectory:
     return PkiDirectory(pki_folder(settings_of(ctx)))
 
 
+@dataclass(frozen=True)
+class _Tools:
+    """What a ceremony command works with: the database, the keystore, the PKI folder, the site."""
+
+    db: Database
+    store: Keystore
+    directory: PkiDirectory
+    site: str
+
+
+@contextmanager
+def _tools(ctx: click.Context, create: bool = False) -> Iterator[_Tools]:
+    rt = runtime_of(ctx)
+    with _keystore(ctx, create) as store:
+        yield _Tools(rt.db, store, _directory(ctx), rt.settings.site)
+
+
 @click.group()
 def pki() -> None:
     """The issuer's keys: CSCA, Document Signers, signature CA, seal signer, SCP03 master keys."""
@@ -71,13 +90,11 @@ def pki() -> None:
 @one_line_errors
 def init(ctx: click.Context, state: str, organization: str, admins: tuple[str, ...]) -> None:
     """Create the CSCA, a DS, the master list signer, the seal signer and the signature CA."""
-    rt = runtime_of(ctx)
-    directory = _directory(ctx)
-    with _keystore(ctx, create=True) as store:
-        index = init_pki(rt.db, store, directory, state, organization, _admins(admins), rt.settings.site)
+    with _tools(ctx, create=True) as t:
+        index = init_pki(t.db, t.store, t.directory, state, organization, _admins(admins), t.site)
     for key in index.keys:
         click.echo(f"{key.label:<14} {key.role:<11} serial {key.serial}  sha256 {key.fingerprint[:16]}…")
-    click.echo(f"certificates and master list in {directory.root}")
+    click.echo(f"certificates and master list in {t.directory.root}")
 
 
 @pki.command("rotate-ds")
@@ -87,9 +104,8 @@ def init(ctx: click.Context, state: str, organization: str, admins: tuple[str, .
 @one_line_errors
 def rotate(ctx: click.Context, retire_old: bool, admins: tuple[str, ...]) -> None:
     """Start a new Document Signer; cards signed by the old one still verify."""
-    rt = runtime_of(ctx)
-    with _keystore(ctx) as store:
-        label = rotate_ds(rt.db, store, _directory(ctx), _admins(admins), retire_old, rt.settings.site)
+    with _tools(ctx) as t:
+        label = rotate_ds(t.db, t.store, t.directory, _admins(admins), retire_old, t.site)
     click.echo(f"new document signer {label}")
 
 
@@ -100,9 +116,8 @@ def rotate(ctx: click.Context, retire_old: bool, admins: tuple[str, ...]) -> Non
 @one_line_errors
 def retire_key(ctx: click.Context, label: str, admins: tuple[str, ...]) -> None:
     """Stop a superseded key from signing (kept until the documents it signed expire)."""
-    rt = runtime_of(ctx)
-    with _keystore(ctx) as store:
-        retire(rt.db, store, _directory(ctx), label, _admins(admins), rt.settings.site)
+    with _tools(ctx) as t:
+        retire(t.db, t.store, t.directory, label, _admins(admins), t.site)
     click.echo(f"{label} retired")
 
 
@@ -131,13 +146,11 @@ def revoke_certificate(ctx: click.Context, serial: str, issuer: str, reason: str
 @one_line_errors
 def crl(ctx: click.Context, admins: tuple[str, ...]) -> None:
     """Sign and write the CRLs of the CSCA and of the signature CA."""
-    rt = runtime_of(ctx)
-    directory = _directory(ctx)
-    with _keystore(ctx) as store:
-        crls = issue_crls(rt.db, store, directory, _admins(admins), rt.settings.site)
+    with _tools(ctx) as t:
+        crls = issue_crls(t.db, t.store, t.directory, _admins(admins), t.site)
     for role, issued in crls.items():
         number = issued.extensions.get_extension_for_class(x509.CRLNumber)
-        click.echo(f"{directory.root / (role + '.crl')}: number {number.value.crl_number}, "
+        click.echo(f"{t.directory.root / (role + '.crl')}: number {number.value.crl_number}, "
                    f"{len(list(issued))} revoked")
 
 
@@ -149,10 +162,8 @@ def crl(ctx: click.Context, admins: tuple[str, ...]) -> None:
 @one_line_errors
 def master_key(ctx: click.Context, label: str, bits: str, admins: tuple[str, ...]) -> None:
     """Create the issuer's SCP03 master key in the keystore (card stock derives from it)."""
-    rt = runtime_of(ctx)
-    with _keystore(ctx, create=True) as store:
-        check = issue_master_key(rt.db, store, _directory(ctx), label, int(bits), _admins(admins),
-                                 rt.settings.site)
+    with _tools(ctx, create=True) as t:
+        check = issue_master_key(t.db, t.store, t.directory, label, int(bits), _admins(admins), t.site)
     click.echo(f"master key {label} (AES-{bits}) created; check value {check}")
 
 
@@ -162,9 +173,8 @@ def master_key(ctx: click.Context, label: str, bits: str, admins: tuple[str, ...
 @one_line_errors
 def status(ctx: click.Context, within_days: int) -> None:
     """Every key and certificate: validity, signatures made, warnings."""
-    rt = runtime_of(ctx)
-    with _keystore(ctx) as store, rt.db.session() as s:
-        rows = pki_status(s, store, _directory(ctx), within_days)
+    with _tools(ctx) as t, t.db.session() as s:
+        rows = pki_status(s, t.store, t.directory, within_days)
     click.echo(f"{'label':<16} {'role':<13} {'kind':<9} {'status':<11} {'valid until':<11} "
                f"{'signs until':<11} {'uses':>6}")
     for r in rows:

@@ -15,23 +15,8 @@ from pkcs11 import Mechanism as P11Mechanism
 from pkcs11 import exceptions as p11e
 from pkcs11.util.ec import encode_ec_public_key, encode_ecdsa_signature, encode_named_curve_parameters
 
-from issuance.keystore.base import (
-    AES_KINDS,
-    DEFAULT_MECHANISM,
-    PSS_SALT_LENGTH,
-    KeyExists,
-    KeyInfo,
-    KeyKind,
-    KeyNotFound,
-    Keystore,
-    KeystoreError,
-    Mechanism,
-    PublicKey,
-    WrongKeyKind,
-    check_aes_value,
-    check_label,
-    retired_error,
-)
+from issuance.keystore import base
+from issuance.keystore.base import AES_KINDS, DEFAULT_MECHANISM, KeyInfo, KeyKind, Keystore, KeystoreError
 
 # Every private or secret key: created on the token, never readable, never wrappable out.
 PROTECTED = {Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
@@ -172,13 +157,13 @@ class Pkcs11Keystore(Keystore):
             if obj is not None:
                 return obj
         if any(self._find(label, c) for c in (ObjectClass.SECRET_KEY, ObjectClass.PRIVATE_KEY)):
-            raise WrongKeyKind(f"{self.name}: key {label!r} is not usable here")
-        raise KeyNotFound(f"{self.name}: no key labelled {label!r}")
+            raise base.WrongKeyKind(f"{self.name}: key {label!r} is not usable here")
+        raise base.KeyNotFound(f"{self.name}: no key labelled {label!r}")
 
     def _check_free(self, label: str) -> None:
-        check_label(label)
+        base.check_label(label)
         if any(self._find(label, c) for c in (ObjectClass.SECRET_KEY, ObjectClass.PRIVATE_KEY)):
-            raise KeyExists(f"{self.name}: a key labelled {label!r} exists already")
+            raise base.KeyExists(f"{self.name}: a key labelled {label!r} exists already")
 
     def _info(self, obj: Any) -> KeyInfo:
         return KeyInfo(obj.label, _kind(obj), _created(obj), retired=not obj[Attribute.SIGN])
@@ -193,7 +178,7 @@ class Pkcs11Keystore(Keystore):
         return self._info(key)
 
     def import_aes(self, label: str, value: bytes) -> KeyInfo:
-        check_aes_value(value)
+        base.check_aes_value(value)
         self._check_free(label)
         key = self.session.create_object({
             **AES_MASTER, Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.AES,
@@ -228,29 +213,29 @@ class Pkcs11Keystore(Keystore):
             # object loaded after retirement no sign method at all.
             self._forget(label)
             if not obj[Attribute.SIGN]:
-                raise retired_error(self.name, label) from None
+                raise base.retired_error(self.name, label) from None
             raise KeystoreError(f"{self.name}: {type(exc).__name__} using key {label!r}") from None
 
     def cmac(self, label: str, blocks: list[bytes]) -> list[bytes]:
         key = self._key(label, ObjectClass.SECRET_KEY)
         return self._use(key, label, lambda: [key.sign(b, mechanism=P11Mechanism.AES_CMAC) for b in blocks])
 
-    def sign(self, label: str, data: bytes, mechanism: Mechanism | None = None) -> bytes:
+    def sign(self, label: str, data: bytes, mechanism: base.Mechanism | None = None) -> bytes:
         key = self._key(label, ObjectClass.PRIVATE_KEY)
         kind = self._kind_of(label, key)
         mechanism = mechanism or DEFAULT_MECHANISM[kind]
         if mechanism is not DEFAULT_MECHANISM[kind]:
-            raise WrongKeyKind(f"{self.name}: key {label!r} ({kind}) cannot sign with {mechanism}")
+            raise base.WrongKeyKind(f"{self.name}: key {label!r} ({kind}) cannot sign with {mechanism}")
         if kind is KeyKind.EC_P256:
             # SoftHSM2 lacks CKM_ECDSA_SHA256: hash here, sign the digest with CKM_ECDSA in the token.
             digest = hashlib.sha256(data).digest()
             raw = self._use(key, label, lambda: key.sign(digest, mechanism=P11Mechanism.ECDSA))
             return bytes(encode_ecdsa_signature(raw))
-        param = (P11Mechanism.SHA256, MGF.SHA256, PSS_SALT_LENGTH)
+        param = (P11Mechanism.SHA256, MGF.SHA256, base.PSS_SALT_LENGTH)
         return bytes(self._use(key, label, lambda: key.sign(
             data, mechanism=P11Mechanism.SHA256_RSA_PKCS_PSS, mechanism_param=param)))
 
-    def public_key(self, label: str) -> PublicKey:
+    def public_key(self, label: str) -> base.PublicKey:
         pub = self._key(label, ObjectClass.PUBLIC_KEY)
         if pub.key_type == KeyType.EC:
             loaded = load_der_public_key(bytes(encode_ec_public_key(pub)))

@@ -24,6 +24,7 @@ from issuance.models import Role as UserRole
 from issuance.models import User
 from issuance.pki.masterlist import master_list
 from issuance.pki.profiles import PROFILES, PkiInputError, Profile, Role, builder, country_code, subject
+from issuance.pki.signers import count_use
 from issuance.pki.signing import sign_certificate
 from issuance.pki.store import Index, Moved, PkiDirectory, Staging, Status, key_record
 
@@ -101,6 +102,7 @@ class Ceremony:
         issuer_label, issuer_name = (issuer[0], issuer[1].subject) if issuer else (label, name)
         unsigned = builder(profile, name, issuer_name, public, self.keystore.public_key(issuer_label), now)
         cert = sign_certificate(unsigned, self.keystore, issuer_label)
+        count_use(self.session, issuer_label)
         self.staging.certificate(label, cert)
         index.keys.append(key_record(label, profile.role, cert))
         self.note("pki.certificate_issued", label, role=profile.role.value, issuer=issuer_label,
@@ -164,6 +166,7 @@ def init_pki(db: Database, keystore: Keystore, directory: PkiDirectory, state: s
         work.staging.certificate(Role.ISSUING_CA.value, ca)
         mls = signers[Role.MASTER_LIST_SIGNER]
         work.staging.write("masterlist.ml", master_list(keystore, "mls-1", mls, [csca]))
+        count_use(work.session, "mls-1")
         work.staging.index = index
     return index
 

@@ -15,6 +15,7 @@ from issuance.keystore import Keystore
 from issuance.models import Revocation, RevocationReason
 from issuance.pki.ceremony import Admins, ceremony
 from issuance.pki.profiles import PkiInputError, Role
+from issuance.pki.signers import count_use
 from issuance.pki.signing import Revoked, sign_crl
 from issuance.pki.store import PkiDirectory
 
@@ -75,6 +76,7 @@ def issue_crls(db: Database, keystore: Keystore, directory: PkiDirectory, admins
             number = index.crl_numbers.get(role.value, 0) + 1
             crl = sign_crl(keystore, record.label, directory.certificate(record.label), number,
                            _revoked(work.session, role), now, now + CRL_LIFETIME)
+            count_use(work.session, record.label)
             index.crl_numbers[role.value] = number
             work.staging.crl(role.value, crl)
             work.note("pki.crl_issued", record.label, role=role.value, number=str(number),

@@ -239,6 +239,8 @@ def test_status_shows_master_keys_and_warnings(pki_settings: Settings) -> None:
     # A DS key signs for 90 days (ICAO 9303-12 §5.3), so a 100-day horizon warns about it.
     assert "warning: key usage period ends in 89 days: rotate it" in status.output
     assert "ds-1" in status.output and "csca-1" in status.output and "rsa-3072" in status.output
+    csca_line = next(line for line in status.output.splitlines() if line.startswith("csca-1 "))
+    assert csca_line.split()[-1] == "4"  # it certified itself, the DS, the master list and seal signers
     quiet = run(pki_settings, "pki", "status")
     assert "warning" not in quiet.output
 
