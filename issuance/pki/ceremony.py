@@ -150,8 +150,8 @@ def init_pki(db: Database, keystore: Keystore, directory: PkiDirectory, state: s
     """Create the CSCA with a Document Signer, Master List Signer and seal signer under it, and the
     holders' signature CA (ICAO 9303-12 §5, 9303-13). All or nothing."""
     country_code(state)
-    if not organization.strip():
-        raise PkiInputError("organization: must not be empty")
+    if not 1 <= len(organization.strip()) <= 64:
+        raise PkiInputError("organization: must be 1 to 64 characters (RFC 5280 ub-organization-name)")
     if directory.exists:
         raise PkiInputError(f"state: a PKI exists already in {directory.root}")
     now, index = _now(now), Index(state.upper(), organization.strip())

@@ -14,6 +14,7 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pkcs11 import Attribute, ObjectClass
 from pkcs11.exceptions import AttributeSensitive
 
@@ -28,9 +29,11 @@ from issuance.keystore import (
     Pkcs11Keystore,
     SoftwareKeystore,
     WrongKeyKind,
+    fingerprint,
     open_keystore,
 )
 from issuance.keystore.base import Keystore as KeystorePort
+from issuance.runtime import Runtime
 from personalization.kdf import DIVERSIFY_ENC, diversify, diversify_keys
 from tests.keys.conftest import SoftHsm
 
@@ -243,11 +246,19 @@ def test_pkcs11_session_is_reopened_after_fork(softhsm: SoftHsm, label_prefix: s
 
 
 def test_fingerprint_is_sha256_of_spki(keystore: Keystore, label_prefix: str) -> None:
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    from issuance.keystore import fingerprint
-
     keystore.generate_ec_p256(label_prefix + "k")
     public = keystore.public_key(label_prefix + "k")
     spki = public.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     assert fingerprint(public) == hashlib.sha256(spki).hexdigest()
+
+
+def test_runtime_opens_the_configured_keystore(keystore_settings: Settings, label_prefix: str) -> None:
+    open_keystore(keystore_settings, create=True).close()
+    rt = Runtime(keystore_settings, check_schema=False)
+    try:
+        rt.keystore.generate_ec_p256(label_prefix + "rt")
+        assert rt.keystore.info(label_prefix + "rt").kind is KeyKind.EC_P256
+        rt.keystore.destroy(label_prefix + "rt")
+    finally:
+        rt.close()
+    assert "keystore" in rt.__dict__
