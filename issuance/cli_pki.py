@@ -175,10 +175,10 @@ def status(ctx: click.Context, within_days: int) -> None:
     """Every key and certificate: validity, signatures made, warnings."""
     with _tools(ctx) as t, t.db.session() as s:
         rows = pki_status(s, t.store, t.directory, within_days)
-    click.echo(f"{'label':<16} {'role':<13} {'kind':<9} {'status':<11} {'valid until':<11} "
+    click.echo(f"{'label':<16} {'role':<13} {'kind':<9} {'created':<11} {'status':<11} {'valid until':<11} "
                f"{'signs until':<11} {'uses':>6}")
     for r in rows:
-        click.echo(f"{r.label:<16} {r.role:<13} {r.kind:<9} {r.status:<11} {r.not_after[:10]:<11} "
-                   f"{r.signs_until[:10]:<11} {r.signatures:>6}")
+        click.echo(f"{r.label:<16} {r.role:<13} {r.kind:<9} {r.created:<11} {r.status:<11} "
+                   f"{r.not_after[:10]:<11} {r.signs_until[:10]:<11} {r.signatures:>6}")
         for warning in r.warnings:
             click.echo(f"  warning: {warning}")

@@ -88,7 +88,8 @@ class _Entry:
     def private(self) -> PrivateKey:
         if self._private is None:
             loaded = serialization.load_der_private_key(self._material, password=None)
-            assert isinstance(loaded, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
+            if not isinstance(loaded, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+                raise KeystoreError(f"software keystore: key {self.info.label!r} is not EC or RSA")
             self._private = loaded
         return self._private
 

@@ -18,6 +18,7 @@ class KeyStatus:
     label: str
     role: str
     kind: str
+    created: str
     status: str
     not_after: str
     signs_until: str
@@ -55,12 +56,14 @@ def pki_status(session: Session, keystore: Keystore, directory: PkiDirectory, wi
         key = keys.get(r.label)
         warnings = _warnings(r.status, r.not_after, r.signs_until, key is not None,
                              key is not None and key.retired, within_days, now)
-        rows.append(KeyStatus(r.label, r.role, key.kind.value if key else "?", r.status, r.not_after,
+        rows.append(KeyStatus(r.label, r.role, key.kind.value if key else "?",
+                              key.created.date().isoformat() if key else "?", r.status, r.not_after,
                               r.signs_until, uses.get(r.label, 0), warnings))
     known = {r.label for r in records}
     for label, key in sorted(keys.items()):
         if label not in known:
-            rows.append(KeyStatus(label, "scp03-master" if key.kind.value.startswith("aes") else "other",
-                                  key.kind.value, Status.RETIRED if key.retired else Status.ACTIVE, "", "",
+            role = "scp03-master" if key.kind.value.startswith("aes") else "other"
+            state = Status.RETIRED if key.retired else Status.ACTIVE
+            rows.append(KeyStatus(label, role, key.kind.value, key.created.date().isoformat(), state, "", "",
                                   uses.get(label, 0)))
     return rows
