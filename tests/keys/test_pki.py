@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 from pathlib import Path
@@ -241,6 +242,8 @@ def test_status_shows_master_keys_and_warnings(pki_settings: Settings) -> None:
     assert "ds-1" in status.output and "csca-1" in status.output and "rsa-3072" in status.output
     csca_line = next(line for line in status.output.splitlines() if line.startswith("csca-1 "))
     assert csca_line.split()[-1] == "4"  # it certified itself, the DS, the master list and seal signers
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert all(today in line for line in status.output.splitlines()[1:] if not line.startswith("  "))
     quiet = run(pki_settings, "pki", "status")
     assert "warning" not in quiet.output
 
