@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from issuance.cli import main
+from issuance.cli.main import main
 from issuance.config import Settings
 from issuance.keystore import open_keystore
 from personalization import commands

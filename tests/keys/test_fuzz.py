@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from issuance.cli import main
+from issuance.cli.main import main
 from issuance.config import Settings
 from issuance.keystore import Keystore, KeystoreError, SoftwareKeystore
 from issuance.keystore.base import check_label

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import select
 
 from issuance import audit
-from issuance.cli import main
+from issuance.cli.main import main
 from issuance.config import Settings
 from issuance.db import Database
 from issuance.keystore import KeyRetired, SoftwareKeystore, fingerprint, open_keystore

@@ -11,7 +11,7 @@ from typing import Any
 import click
 from cryptography import x509
 
-from issuance.cli_context import runtime_of, settings_of
+from issuance.cli.context import runtime_of, settings_of
 from issuance.db import Database
 from issuance.keystore import Keystore, KeystoreError, open_keystore
 from issuance.models import RevocationReason
