@@ -120,14 +120,17 @@ def builder(profile: Profile, subject_name: x509.Name, issuer_name: x509.Name, p
             issuer_key: PublicKey, now: dt.datetime, document_types: tuple[str, ...] = ("I",),
             ) -> x509.CertificateBuilder:
     """An unsigned certificate of `profile`, valid from now, with the role's extensions."""
+    # Seals and chips carry dates, not times (9303-13 signature date): a certificate valid from the
+    # start of its day of issue lets documents signed that day verify on that date.
+    start = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     b = (x509.CertificateBuilder()
          .subject_name(subject_name).issuer_name(issuer_name).public_key(public_key)
          .serial_number(serial_number())
-         .not_valid_before(now).not_valid_after(now + profile.validity)
+         .not_valid_before(start).not_valid_after(start + profile.validity)
          .add_extension(_key_usage(profile), critical=True)
          .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
          .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key), critical=False)
-         .add_extension(x509.PrivateKeyUsagePeriod(now, now + profile.key_usage_period), critical=False))
+         .add_extension(x509.PrivateKeyUsagePeriod(start, start + profile.key_usage_period), critical=False))
     if profile.ca:
         b = b.add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
     if profile.extended_key_usage:

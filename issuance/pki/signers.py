@@ -34,6 +34,27 @@ class HolderName:
         ])
 
 
+@dataclass(frozen=True)
+class KeystoreSigner:
+    """A PKI signer as the printing stage's seal code wants it: `sign(data)` and `certificate`.
+
+    The signature is made inside the keystore (ECDSA, DER); the key never leaves it.
+    """
+
+    keystore: Keystore
+    label: str
+    certificate: x509.Certificate
+
+    def sign(self, data: bytes) -> bytes:
+        return self.keystore.sign(self.label, data)
+
+
+def current_signer(keystore: Keystore, directory: PkiDirectory, role: Role) -> KeystoreSigner:
+    """The active signer of a role (the seal signer for the printed 2D code, the DS for EF.SOD)."""
+    label = directory.load().current(role).label
+    return KeystoreSigner(keystore, label, directory.certificate(label))
+
+
 def count_use(session: Session, label: str, signatures: int = 1) -> None:
     """Add to a key's signature count (in the caller's transaction)."""
     row = session.scalar(select(KeyUse).where(KeyUse.label == label).with_for_update())

@@ -25,8 +25,10 @@ from issuance.models import Role as UserRole
 from issuance.pki import pki_folder
 from issuance.pki.bootstrap import ensure_pki
 from issuance.pki.profiles import Role
-from issuance.pki.signers import HolderName, issue_holder_certificate, sign_document
+from issuance.pki.signers import HolderName, current_signer, issue_holder_certificate, sign_document
 from issuance.pki.store import PkiDirectory
+from printing.samples import sample_face
+from printing.seal import SealError, make_seal, verify_seal
 from tests.factories import make_user
 from tests.keys.conftest import ADMINS, env_of
 
@@ -286,3 +288,19 @@ def test_embedded_default_is_created_once_and_reused(tmp_path: Path, database_ur
     labels = {k.label for k in SoftwareKeystore(tmp_path / "pki" / "keystore.json", passphrase).list_keys()}
     assert labels == {"csca-1", "ds-1", "mls-1", "seal-1", "issuing-ca-1"}
     db.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_printed_seal_signed_by_the_pki_seal_signer_verifies(pki_settings: Settings) -> None:
+    """ICAO 9303-13: the printing stage's seal, signed in the keystore, checks out to the CSCA."""
+    assert run(pki_settings, *INIT).exit_code == 0
+    directory = PkiDirectory(pki_folder(pki_settings))
+    with open_keystore(pki_settings) as store:
+        signer = current_signer(store, directory, Role.SEAL)
+        seal = make_seal(sample_face(), signer, "UTO")
+    verified = verify_seal(seal, [directory.certificate("csca")], [directory.certificate("seal")])
+    assert verified.header.certificate_reference == format(signer.certificate.serial_number, "X")
+    tampered = bytearray(seal)
+    tampered[12] ^= 0x01
+    with pytest.raises(SealError):
+        verify_seal(bytes(tampered), [directory.certificate("csca")], [directory.certificate("seal")])
