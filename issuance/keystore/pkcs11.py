@@ -212,7 +212,11 @@ class Pkcs11Keystore(Keystore):
             # A retired key has CKA_SIGN false: the token refuses it, and python-pkcs11 gives an
             # object loaded after retirement no sign method at all.
             self._forget(label)
-            if not obj[Attribute.SIGN]:
+            try:
+                retired = not obj[Attribute.SIGN]
+            except p11e.PKCS11Error:  # the handle itself went stale (key destroyed elsewhere)
+                retired = False
+            if retired:
                 raise base.retired_error(self.name, label) from None
             raise KeystoreError(f"{self.name}: {type(exc).__name__} using key {label!r}") from None
 

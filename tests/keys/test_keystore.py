@@ -262,3 +262,26 @@ def test_runtime_opens_the_configured_keystore(keystore_settings: Settings, labe
     finally:
         rt.close()
     assert "keystore" in rt.__dict__
+
+
+def test_pkcs11_changes_by_another_client_are_seen(softhsm: SoftHsm, label_prefix: str) -> None:
+    """Cached handles never hide a key retired or destroyed through another session."""
+    label = label_prefix + "ds"
+    first = Pkcs11Keystore(softhsm.library, softhsm.token, softhsm.pin)
+    other = Pkcs11Keystore(softhsm.library, softhsm.token, softhsm.pin)
+    try:
+        first.generate_ec_p256(label)
+        first.sign(label, b"cached")
+        other.retire(label)
+        with pytest.raises(KeyRetired):
+            first.sign(label, b"after retirement elsewhere")
+        other.destroy(label)
+        with pytest.raises(KeystoreError):
+            first.sign(label, b"after destruction elsewhere")
+        other.generate_ec_p256(label)
+        signature = first.sign(label, b"a new key under the old label")
+        first.public_key(label).verify(signature, b"a new key under the old label", ec.ECDSA(hashes.SHA256()))
+    finally:
+        other.destroy(label)
+        first.close()
+        other.close()
