@@ -328,3 +328,41 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class RevocationReason(StrEnum):
+    """CRL reason codes by their RFC 5280 §5.3.1 names (value 7 is unused there)."""
+
+    UNSPECIFIED = "unspecified"
+    KEY_COMPROMISE = "keyCompromise"
+    CA_COMPROMISE = "cACompromise"
+    AFFILIATION_CHANGED = "affiliationChanged"
+    SUPERSEDED = "superseded"
+    CESSATION_OF_OPERATION = "cessationOfOperation"
+    CERTIFICATE_HOLD = "certificateHold"
+    PRIVILEGE_WITHDRAWN = "privilegeWithdrawn"
+    AA_COMPROMISE = "aACompromise"
+
+
+class Revocation(Base):
+    """A certificate revoked by one of the issuer's CAs; the next CRL of that CA lists it."""
+
+    __tablename__ = "pki_revocations"
+    __table_args__ = (UniqueConstraint("issuer", "serial"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(64), index=True)
+    serial: Mapped[str] = mapped_column(String(42))
+    reason: Mapped[RevocationReason] = mapped_column(_enum(RevocationReason, "revocation_reason"))
+    revoked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+
+
+class KeyUse(Base):
+    """How many signatures a keystore key has made for the PKI (shown by `pki status`)."""
+
+    __tablename__ = "pki_key_usage"
+
+    label: Mapped[str] = mapped_column(String(64), primary_key=True)
+    signatures: Mapped[int] = mapped_column(Integer, default=0)
+    last_used: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -14,6 +14,7 @@ from enrollment.cli import photo
 from issuance import audit, migrate
 from issuance.cli.context import runtime_of, settings_of
 from issuance.cli.ops import COMMANDS
+from issuance.cli.pki import pki
 from issuance.config import ConfigError, load_settings
 from issuance.demo.run import run_demo
 from issuance.models import Role, User
@@ -159,5 +160,5 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     uvicorn.run(create_app(settings_of(ctx)), host=host, port=port)
 
 
-for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design):
+for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design, pki):
     main.add_command(command)

@@ -25,6 +25,7 @@ from issuance.config import Settings
 from issuance.demo import population
 from issuance.equipment import add_printer, add_station
 from issuance.models import Application, Role, User
+from issuance.pki.bootstrap import ensure_pki
 from issuance.review import resolve_exception
 from issuance.runtime import Runtime
 from issuance.sites import ensure_site
@@ -189,6 +190,7 @@ def run_demo(base: Settings, out_dir: Path, count: int = 6) -> Summary:
     try:
         rt.registry.store.seed(citizens)  # type: ignore[attr-defined]
         users = _setup(rt)
+        ensure_pki(out_dir, settings, rt.db)  # OUT/pki/csca.pem and the rest, reused on later runs
         cases = sample_cases(citizens, max(count, 1))
         # The app works its embedded queue from a thread while the clerk enrolls, as `serve` does.
         with TestClient(app) as client:

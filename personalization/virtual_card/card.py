@@ -55,7 +55,7 @@ class VirtualCard:
 
     # --- life of the card object ---------------------------------------------------------
     @classmethod
-    def blank(cls, serial: int, master_key: bytes, path: Path | None = None,
+    def blank(cls, serial: int, master_key: card_state.KeySource, path: Path | None = None,
               rng: Callable[[int], bytes] = os.urandom) -> VirtualCard:
         """A new blank card whose SCP03 keys are diversified from master_key by its KDD."""
         card = cls(card_state.blank_state(serial, master_key), path, rng)
