@@ -171,9 +171,11 @@ def _colour(c: _Checks, lab: np.ndarray, skin: qm.SkinTone, t: Thresholds) -> No
         c.add("colour_cast", skin.chroma, "greyscale photo: no colour cast", True, lambda: ("", ""))
         return
     lo, hi = t.skin_hue
-    warm = skin.hue_deg > hi or skin.chroma > t.max_skin_chroma
-    c.add("colour_cast", skin.hue_deg, f"skin hue {_range(t.skin_hue, ' deg')}; chroma <= {t.max_skin_chroma:g}",
-          lo <= skin.hue_deg <= hi and skin.chroma <= t.max_skin_chroma,
+    limit = t.max_skin_chroma_rosy if skin.hue_deg < t.skin_hue_rosy else t.max_skin_chroma
+    warm = skin.hue_deg > hi or skin.chroma > limit
+    c.add("colour_cast", skin.hue_deg, f"skin hue {_range(t.skin_hue, ' deg')}; chroma <= "
+          f"{t.max_skin_chroma:g} ({t.max_skin_chroma_rosy:g} under {t.skin_hue_rosy:g} deg)",
+          lo <= skin.hue_deg <= hi and skin.chroma <= limit,
           lambda: reason("cast_warm" if warm else "cast_cold"))
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from enrollment.photo.landmarks import EYE_A, EYE_B, INNER_LIP_BOTTOM, INNER_LIP_TOP, Landmarks, Point
 
 # 5-point model: a row of the iris strip counts as iris when darker than the skin by this share.
-IRIS_DARKNESS = 0.2
+IRIS_DARKNESS = 0.25
 # 5-point model: a row below the nose counts as an open mouth when this much darker than skin.
 CAVITY_DARKNESS = 0.45
 # Where the mouth sits below the nose base, in eye-to-nose-base distances (5-point model).
@@ -38,14 +38,31 @@ def _aspect_ratio(eye: list[Point]) -> float:
     return (_dist(p2, p6) + _dist(p3, p5)) / (2 * _dist(p1, p4))
 
 
-def _longest_dark_run(strip: np.ndarray, reference: float, darkness: float) -> int:
+def _dark_rows(strip: np.ndarray, reference: float, darkness: float) -> np.ndarray:
     if strip.size == 0:
-        return 0
-    dark = (1 - strip.mean(axis=1) / max(reference, 1.0)) > darkness
+        return np.zeros(0, bool)
+    return np.asarray((1 - strip.mean(axis=1) / max(reference, 1.0)) > darkness)
+
+
+def _longest_dark_run(strip: np.ndarray, reference: float, darkness: float) -> int:
     best = run = 0
-    for flag in dark:
+    for flag in _dark_rows(strip, reference, darkness):
         run = run + 1 if flag else 0
         best = max(best, run)
+    return best
+
+
+def _run_through(strip: np.ndarray, reference: float, darkness: float, row: int, slack: int) -> int:
+    """Length of the dark run that reaches `row` (within `slack` rows): the iris, not a glasses rim."""
+    dark = _dark_rows(strip, reference, darkness)
+    best, start = 0, None
+    for i, flag in enumerate([*dark.tolist(), False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            if start - slack <= row <= i - 1 + slack:
+                best = max(best, i - start)
+            start = None
     return best
 
 
@@ -79,8 +96,10 @@ def _from_pixels(gray: np.ndarray, face: Landmarks, chin: Point, skin: float) ->
     for eye in face.eye_points:
         width = _dist(eye[0], eye[1])
         centre = ((eye[0][0] + eye[1][0]) / 2, (eye[0][1] + eye[1][1]) / 2)
-        strip = _strip(gray, centre, 0.15 * width, centre[1] - 0.4 * width, centre[1] + 0.4 * width)
-        openness.append(_longest_dark_run(strip, skin, IRIS_DARKNESS) / max(width, 1.0))
+        top = max(0.0, centre[1] - 0.4 * width)
+        strip = _strip(gray, centre, 0.15 * width, top, centre[1] + 0.4 * width)
+        run = _run_through(strip, skin, IRIS_DARKNESS, int(centre[1] - int(top)), max(1, int(0.05 * width)))
+        openness.append(run / max(width, 1.0))
     (mx, my), (nx, ny) = face.eye_mid, face.nose_base
     d = ny - my
     top, bottom = ny + MOUTH_BELOW_NOSE[0] * d, ny + MOUTH_BELOW_NOSE[1] * d

@@ -14,9 +14,11 @@ from enrollment.photo import models
 Point = tuple[float, float]
 # HOG scans an 80 px window: at this width a face of a third of the frame is still found,
 # and detection costs a few milliseconds instead of a hundred on the full image.
-DETECT_WIDTH = 240
-# Faces rolled beyond what the frontal detector tolerates are searched at these angles.
+DETECT_WIDTH = 320
+# Faces rolled beyond what the frontal detector tolerates are searched at these angles; a hit
+# there must score higher, since a rotated collar or shoulder can look like a face.
 ROLL_SEARCH_DEG = (-25.0, 25.0, -45.0, 45.0)
+ROTATED_MIN_SCORE = 0.4
 # Indices in dlib's 68-point layout (iBUG 300-W).
 JAW, CHIN = slice(0, 17), 8
 EYE_A, EYE_B = slice(36, 42), slice(42, 48)
@@ -88,9 +90,10 @@ def _rotation(shape: tuple[int, ...], angle: float) -> np.ndarray:
     return cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
 
 
-def _detect(small: np.ndarray) -> list[tuple[int, int, int, int]]:
-    rects = models.detector()(small, 0)
-    return [(r.left(), r.top(), r.width(), r.height()) for r in rects]
+def _detect(small: np.ndarray, min_score: float = 0.0) -> list[tuple[int, int, int, int]]:
+    rects, scores, _ = models.detector().run(small, 0, 0.0)
+    return [(r.left(), r.top(), r.width(), r.height()) for r, s in zip(rects, scores, strict=True)
+            if s >= min_score]
 
 
 def find_landmarks(gray: np.ndarray, predictor: str = "5") -> list[Landmarks]:
@@ -108,7 +111,7 @@ def find_landmarks(gray: np.ndarray, predictor: str = "5") -> list[Landmarks]:
             break
         frame = cv2.warpAffine(small, _rotation(small.shape, candidate), small.shape[::-1],
                                borderMode=cv2.BORDER_REPLICATE)
-        angle, boxes = candidate, _detect(frame)
+        angle, boxes = candidate, _detect(frame, ROTATED_MIN_SCORE)
     if not boxes:
         return []
     # Map from the (rotated) small frame back to the image through one affine transform.

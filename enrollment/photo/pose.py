@@ -12,9 +12,9 @@ from enrollment.photo.landmarks import Landmarks, Point
 # A generic adult face in millimetres, camera axes (x right, y down, z away from the camera),
 # origin between the inner eye corners. Average proportions, not one person's.
 MODEL_5 = {
-    "outer_a": (-45.0, 0.0, 9.0), "inner_a": (-15.0, 0.0, 0.0),
-    "inner_b": (15.0, 0.0, 0.0), "outer_b": (45.0, 0.0, 9.0),
-    "nose_base": (0.0, 48.0, -14.0),
+    "outer_a": (-45.0, 0.0, 18.0), "inner_a": (-16.0, 0.0, 0.0),
+    "inner_b": (16.0, 0.0, 0.0), "outer_b": (45.0, 0.0, 18.0),
+    "nose_base": (0.0, 48.0, -18.0),
 }
 MODEL_68_EXTRA = {
     "nose_tip": (0.0, 35.0, -30.0), "chin": (0.0, 104.0, -4.0),

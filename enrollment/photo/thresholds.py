@@ -28,14 +28,17 @@ class Thresholds:
     min_head_margin: float = 0.0
 
     # Photometric measures on the face region (8-bit luminance unless stated).
-    min_sharpness: float = 10.0
+    min_sharpness: float = 12.0
     exposure: tuple[float, float] = (85.0, 205.0)
     max_clipped_fraction: float = 0.08
     min_contrast: float = 70.0
     max_illumination_imbalance: float = 0.25
     # Skin hue (degrees in CIELAB a*b*) and chroma band a neutral white balance keeps.
     skin_hue: tuple[float, float] = (20.0, 88.0)
-    max_skin_chroma: float = 42.0
+    max_skin_chroma: float = 34.0
+    # Rosy skin (hue under skin_hue_rosy) is naturally more saturated than a yellow cast allows.
+    skin_hue_rosy: float = 60.0
+    max_skin_chroma_rosy: float = 42.0
 
     # Background (ICAO: plain, light, no pattern).
     max_background_texture: float = 1.2

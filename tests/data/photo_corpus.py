@@ -2,7 +2,7 @@
 
 Source: skimage.data.astronaut(), "Eileen Collins" official NASA portrait, public domain.
 The person is separated from the busy studio background with OpenCV GrabCut and framed
-onto plain backgrounds (enrollment.sample_photos); each defect is then applied on its own
+onto plain backgrounds (enrollment.photo.samples); each defect is then applied on its own
 to a compliant frame. Run as a script to write the corpus to a folder:
 python tests/data/photo_corpus.py OUT.
 """
@@ -21,9 +21,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from enrollment.sample_photos import (
+from enrollment.photo.samples import (
+    PEOPLE,
     PLAIN_BG,
     Frame,
+    Person,
     Portraits,
     composite,
     frame,
@@ -31,8 +33,10 @@ from enrollment.sample_photos import (
     png,
     source,
 )
+from real_faces import RealFaces, encodings
 
-__all__ = ["PLAIN_BG", "Corpus", "CorpusSet", "Frame", "bad_files", "jpeg", "png", "write"]
+__all__ = ["PEOPLE", "PLAIN_BG", "Corpus", "CorpusSet", "Frame", "Person", "RealFaces", "bad_files",
+           "encodings", "jpeg", "png", "write"]
 
 
 class Corpus(Portraits):

@@ -1,0 +1,116 @@
+"""Photo checks on real faces: three people, every size and encoding, every defect on its check."""
+
+from __future__ import annotations
+
+import pytest
+from photo_corpus import PEOPLE, RealFaces
+from PIL import Image
+
+from enrollment.photo.checks import QualityReport, assess_photo
+from enrollment.photo.intake import decode_image
+from enrollment.photo.thresholds import DEFAULT_THRESHOLDS
+
+NAMES = [p.name for p in PEOPLE]
+DEFECTS = ["too_small", "off_centre", "rolled", "turned", "dark", "blurred", "busy_background",
+           "mouth_open", "eyes_closed"]
+
+
+@pytest.fixture(scope="module")
+def good_reports(real_faces: dict[str, RealFaces]) -> dict[str, QualityReport]:
+    return {name: assess_photo(decode_image(data))
+            for faces in real_faces.values() for name, data in faces.goods().items()}
+
+
+@pytest.fixture(scope="module")
+def defect_reports(real_faces: dict[str, RealFaces]) -> dict[str, tuple[str, QualityReport]]:
+    return {name: (check, assess_photo(Image.fromarray(arr)))
+            for faces in real_faces.values() for name, (check, arr) in faces.defects().items()}
+
+
+def test_three_real_people_in_every_size_and_encoding(good_reports: dict[str, QualityReport]) -> None:
+    assert len(NAMES) >= 3
+    assert len(good_reports) == len(NAMES) * 2 * 6
+
+
+@pytest.mark.parametrize("person", NAMES)
+def test_every_compliant_real_portrait_passes(person: str, good_reports: dict[str, QualityReport]) -> None:
+    failures = {name: r.failed() for name, r in good_reports.items() if name.startswith(person) and not r.passed}
+    assert failures == {}
+
+
+@pytest.mark.parametrize("person", NAMES)
+def test_re_encoding_keeps_verdict_and_head_measures(person: str,
+                                                     good_reports: dict[str, QualityReport]) -> None:
+    for size in ("600x800", "413x531"):
+        mine = {n: r for n, r in good_reports.items() if n.startswith(f"{person}_{size}")}
+        reference = mine[f"{person}_{size}_png"]
+        for name, report in mine.items():
+            assert report.passed == reference.passed, name
+            for check in ("head_height", "eye_line", "centring"):
+                value, ref = report.check(check).value, reference.check(check).value
+                assert value is not None and ref is not None
+                assert abs(value - ref) <= 0.02 * ref, (name, check, value, ref)
+
+
+@pytest.mark.parametrize("person", NAMES)
+@pytest.mark.parametrize("defect", DEFECTS)
+def test_real_defect_fails_on_its_named_check(person: str, defect: str,
+                                              defect_reports: dict[str, tuple[str, QualityReport]]) -> None:
+    expected, report = defect_reports[f"{person}_{defect}"]
+    check = report.check(expected)
+    assert not check.passed
+    assert check.reason != "ok" and check.reason_ar and check.reason_ar != "مقبول"
+
+
+def test_confusion_matrix_on_real_faces(good_reports: dict[str, QualityReport],
+                                        defect_reports: dict[str, tuple[str, QualityReport]]) -> None:
+    """Rows: real-face samples; X = failed check. Printed for the issue note (pytest -s)."""
+    names = [c.name for c in next(iter(good_reports.values())).checks]
+    lines = ["sample".ljust(34) + " ".join(n[:6].ljust(6) for n in names)]
+    rows = [(n, "-", r) for n, r in good_reports.items()] + [(n, e, r) for n, (e, r) in defect_reports.items()]
+    for name, expected, report in rows:
+        failed = set(report.failed())
+        lines.append(name.ljust(34) + " ".join(("X" if c in failed else ".").ljust(6) for c in names))
+        assert (expected in failed) if expected != "-" else not failed
+    print("\n" + "\n".join(lines))
+
+
+def test_measures_report_their_landmark_points(good_reports: dict[str, QualityReport]) -> None:
+    report = good_reports["grace_hopper_600x800_png"]
+    for name in ("head_height", "eye_distance", "roll", "yaw", "eyes_open", "mouth_closed"):
+        assert report.check(name).points, name
+    guides = report.guides
+    crown, chin = guides["crown"], guides["chin"]
+    assert isinstance(crown, tuple) and isinstance(chin, tuple)
+    # Framed with the crown at 6% and the chin at 81% of 800 px.
+    assert abs(crown[1] - 48) < 16 and abs(chin[1] - 648) < 16
+
+
+def test_greyscale_photo_is_judged_as_grey(real_faces: dict[str, RealFaces],
+                                           good_reports: dict[str, QualityReport]) -> None:
+    grey = good_reports["takeo_600x800_png"]
+    assert grey.check("colour_cast").passed and grey.check("colour_mode").passed
+    assert "greyscale" in grey.check("colour_cast").threshold
+    colour_only = DEFAULT_THRESHOLDS.with_overrides(colour="colour")
+    arr = real_faces["takeo"].good()
+    report = assess_photo(Image.fromarray(arr), colour_only)
+    assert report.failed() == ["colour_mode"]
+    assert "greyscale" in report.check("colour_mode").reason
+    grey_only = DEFAULT_THRESHOLDS.with_overrides(colour="greyscale")
+    assert assess_photo(Image.fromarray(real_faces["astronaut"].good()), grey_only).failed() == ["colour_mode"]
+
+
+def test_colour_and_landmark_settings_are_validated() -> None:
+    with pytest.raises(ValueError, match="photo_colour"):
+        DEFAULT_THRESHOLDS.with_overrides(colour="sepia")
+    with pytest.raises(ValueError, match="photo_landmarks"):
+        DEFAULT_THRESHOLDS.with_overrides(landmarks="7")
+
+
+def test_68_point_model_measures_chin_and_expression(real_faces: dict[str, RealFaces]) -> None:
+    t68 = DEFAULT_THRESHOLDS.with_overrides(landmarks="68")
+    faces = real_faces["grace_hopper"]
+    good = assess_photo(Image.fromarray(faces.good()), t68)
+    assert good.failed() == [] and len(good.guides["landmarks"]) == 68  # type: ignore[arg-type]
+    mouth = assess_photo(Image.fromarray(faces.defects()["grace_hopper_mouth_open"][1]), t68)
+    assert not mouth.check("mouth_closed").passed
