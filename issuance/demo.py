@@ -124,7 +124,7 @@ class CounterClerk:
 
     def enroll(self, case: Case, index: int) -> Path:
         """Draft, photo, signature, submit; returns the receipt PDF written to disk."""
-        from enrollment.sample_photos import sample_portrait
+        from enrollment.photo.samples import sample_portrait
         from enrollment.sample_signatures import sample_signature
 
         base = "/api/enrollment/applications"
