@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "data"))
 
 import photo_corpus  # noqa: E402
 
-from enrollment.image_intake import decode_image  # noqa: E402
-from enrollment.photo_quality import assess_photo  # noqa: E402
+from enrollment.photo.checks import assess_photo  # noqa: E402
+from enrollment.photo.intake import decode_image  # noqa: E402
 
 SIZES = ((600, 800), (1800, 2400))
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 from PIL import Image
 
+from enrollment.photo.checks import assess_photo
 from enrollment.photo.crop import CropError, make_compliant_crop
 from enrollment.photo.intake import ImageRejected, decode_image
-from enrollment.photo.checks import assess_photo
 
 EXIT_PASS, EXIT_FAIL, EXIT_UNREADABLE = 0, 1, 2
 

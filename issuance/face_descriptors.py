@@ -18,7 +18,8 @@ def _context(application_id: int) -> str:
 
 def store_descriptor(session: Session, vault: Vault, application_id: int, data: bytes, actor: str) -> None:
     """Seal and store (or replace) the descriptor bytes of one application."""
-    row = session.scalars(select(FaceDescriptor).where(FaceDescriptor.application_id == application_id)).first()
+    query = select(FaceDescriptor).where(FaceDescriptor.application_id == application_id)
+    row = session.scalars(query).first()
     if row is None:
         row = FaceDescriptor(application_id=application_id, model=MODEL)
         session.add(row)

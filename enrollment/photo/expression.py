@@ -100,7 +100,7 @@ def _from_pixels(gray: np.ndarray, face: Landmarks, chin: Point, skin: float) ->
         strip = _strip(gray, centre, 0.15 * width, top, centre[1] + 0.4 * width)
         run = _run_through(strip, skin, IRIS_DARKNESS, int(centre[1] - int(top)), max(1, int(0.05 * width)))
         openness.append(run / max(width, 1.0))
-    (mx, my), (nx, ny) = face.eye_mid, face.nose_base
+    (_, my), (nx, ny) = face.eye_mid, face.nose_base
     d = ny - my
     top, bottom = ny + MOUTH_BELOW_NOSE[0] * d, ny + MOUTH_BELOW_NOSE[1] * d
     strip = _strip(gray, (nx, 0), 0.25 * face.eye_distance, top, bottom)

@@ -62,13 +62,13 @@ def head_pose(face: Landmarks, size: tuple[int, int]) -> Pose:
     # coplanar points a global solver may pick the mirror solution (nodding the other way).
     eye_px = float(np.hypot(*np.subtract(points["outer_b"], points["outer_a"])))
     distance = f * (model["outer_b"][0] - model["outer_a"][0]) / max(eye_px, 1.0)
-    rvec = np.zeros((3, 1))
+    guess = np.zeros((3, 1))
     tvec = np.array([[0.0], [0.0], [distance]])
-    ok, rvec, _ = cv2.solvePnP(obj, img, camera, None, rvec, tvec, useExtrinsicGuess=True,
+    ok, rvec, _ = cv2.solvePnP(obj, img, camera, None, guess, tvec, useExtrinsicGuess=True,
                                flags=cv2.SOLVEPNP_ITERATIVE)
     if not ok:
         return Pose(float("nan"), float("nan"), tuple(img.tolist()))
-    rotation, _ = cv2.Rodrigues(rvec)
+    rotation = np.asarray(cv2.Rodrigues(rvec)[0], np.float64)
     angles = cv2.RQDecomp3x3(rotation)[0]
     return Pose(yaw=_wrap(angles[1]), pitch=_wrap(angles[0]), points=tuple(map(tuple, img.tolist())))
 

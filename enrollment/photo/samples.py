@@ -63,8 +63,9 @@ def _package_image(name: str) -> np.ndarray:
 def _grace_hopper() -> np.ndarray:
     from matplotlib import cbook  # test dependency, only for this person
 
-    with cbook.get_sample_data("grace_hopper.jpg") as fh:
-        return np.ascontiguousarray(np.asarray(Image.open(fh).convert("RGB")))
+    path = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    with Image.open(str(path)) as img:
+        return np.ascontiguousarray(np.asarray(img.convert("RGB")))
 
 
 ASTRONAUT = Person("astronaut", lambda: _package_image("astronaut.png"),
@@ -162,15 +163,18 @@ class Frame:
     roll_deg: float = 0.0
 
 
-def frame(scene: np.ndarray, spec: Frame, fill: tuple[int, int, int], person: Person = ASTRONAUT) -> np.ndarray:
+def frame(scene: np.ndarray, spec: Frame, fill: tuple[int, int, int],
+          person: Person = ASTRONAUT) -> np.ndarray:
     """Warp the source scene so the head matches `spec` (crown to chin = head_ratio of height)."""
     scale = spec.head_ratio * spec.height / person.head_height
     eye_mid = person.eye_mid
     # Destination of the eye midpoint follows from the crown position.
-    dst_eye = (spec.centre_x * spec.width, spec.top_margin * spec.height + (eye_mid[1] - person.crown_y) * scale)
+    dst_eye = (spec.centre_x * spec.width,
+               spec.top_margin * spec.height + (eye_mid[1] - person.crown_y) * scale)
     # Level the measured eye line first, then apply the requested roll.
     (lx, ly), (rx, ry) = person.eye_left, person.eye_right
-    m = cv2.getRotationMatrix2D(eye_mid, float(np.degrees(np.arctan2(ry - ly, rx - lx))) + spec.roll_deg, scale)
+    level = float(np.degrees(np.arctan2(ry - ly, rx - lx)))
+    m = cv2.getRotationMatrix2D(eye_mid, level + spec.roll_deg, scale)
     m[0, 2] += dst_eye[0] - eye_mid[0]
     m[1, 2] += dst_eye[1] - eye_mid[1]
     out = cv2.warpAffine(

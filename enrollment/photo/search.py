@@ -90,7 +90,8 @@ class FaissIndex:
         if not self._index.ntotal:
             return []
         d2, ids = self._index.search(_check(probe), min(k, self._index.ntotal))
-        hits = [Hit(int(i), float(np.sqrt(max(d, 0.0)))) for d, i in zip(d2[0], ids[0], strict=True) if i >= 0]
+        pairs = zip(d2[0], ids[0], strict=True)
+        hits = [Hit(int(i), float(np.sqrt(max(d, 0.0)))) for d, i in pairs if i >= 0]
         return [h for h in hits if h.distance <= max_distance]
 
     def __len__(self) -> int:

@@ -69,7 +69,8 @@ class Thresholds:
             raise KeyError(f"unknown thresholds: {sorted(unknown)}")
         result = replace(self, **values)  # type: ignore[arg-type]
         if result.colour not in COLOUR_POLICIES:
-            raise ValueError(f"photo_colour must be one of {', '.join(COLOUR_POLICIES)}, not {result.colour!r}")
+            raise ValueError(f"photo_colour must be one of {', '.join(COLOUR_POLICIES)}, "
+                             f"not {result.colour!r}")
         if result.landmarks not in LANDMARK_MODELS:
             raise ValueError(f"photo_landmarks must be one of {', '.join(LANDMARK_MODELS)}, "
                              f"not {result.landmarks!r}")

@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image
+from real_faces import RealFaces, encodings
 
 from enrollment.photo.samples import (
     PEOPLE,
@@ -33,7 +34,6 @@ from enrollment.photo.samples import (
     png,
     source,
 )
-from real_faces import RealFaces, encodings
 
 __all__ = ["PEOPLE", "PLAIN_BG", "Corpus", "CorpusSet", "Frame", "Person", "RealFaces", "bad_files",
            "encodings", "jpeg", "png", "write"]

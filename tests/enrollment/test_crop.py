@@ -6,6 +6,7 @@ import pytest
 from photo_corpus import CorpusSet, Frame
 from PIL import Image
 
+from enrollment.photo.checks import assess_photo
 from enrollment.photo.crop import (
     CROP_SIZE,
     CropError,
@@ -14,7 +15,6 @@ from enrollment.photo.crop import (
     make_token_image,
 )
 from enrollment.photo.intake import decode_image
-from enrollment.photo.checks import assess_photo
 from enrollment.photo.samples import sample_portrait
 from enrollment.photo.thresholds import DEFAULT_THRESHOLDS
 

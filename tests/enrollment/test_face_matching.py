@@ -76,7 +76,7 @@ def test_index_rejects_bad_vectors_and_kinds() -> None:
 
 @pytest.mark.parametrize("kind", ["numpy", "faiss"])
 def test_same_face_under_two_national_numbers_is_a_duplicate(
-        kind: str, db: Database, real_faces: dict[str, RealFaces], descriptors: dict[str, np.ndarray]) -> None:
+        kind: str, db: Database, descriptors: dict[str, np.ndarray]) -> None:
     vault = Vault(os.urandom(32))
     clerk = make_user(db, "clerk1", Role.CLERK)
     first, second, third = make_applications(db, clerk, count=3)

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from photo_corpus import CorpusSet, Frame, png
 
 from enrollment.cli import photo
-from enrollment.photo.intake import decode_image
 from enrollment.photo.checks import assess_photo
+from enrollment.photo.intake import decode_image
 
 
 def _run(*args: str) -> tuple[int, str]:

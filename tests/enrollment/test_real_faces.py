@@ -34,7 +34,8 @@ def test_three_real_people_in_every_size_and_encoding(good_reports: dict[str, Qu
 
 @pytest.mark.parametrize("person", NAMES)
 def test_every_compliant_real_portrait_passes(person: str, good_reports: dict[str, QualityReport]) -> None:
-    failures = {name: r.failed() for name, r in good_reports.items() if name.startswith(person) and not r.passed}
+    failures = {name: r.failed() for name, r in good_reports.items()
+                if name.startswith(person) and not r.passed}
     assert failures == {}
 
 
@@ -67,7 +68,8 @@ def test_confusion_matrix_on_real_faces(good_reports: dict[str, QualityReport],
     """Rows: real-face samples; X = failed check. Printed for the issue note (pytest -s)."""
     names = [c.name for c in next(iter(good_reports.values())).checks]
     lines = ["sample".ljust(34) + " ".join(n[:6].ljust(6) for n in names)]
-    rows = [(n, "-", r) for n, r in good_reports.items()] + [(n, e, r) for n, (e, r) in defect_reports.items()]
+    rows = [(n, "-", r) for n, r in good_reports.items()]
+    rows += [(n, e, r) for n, (e, r) in defect_reports.items()]
     for name, expected, report in rows:
         failed = set(report.failed())
         lines.append(name.ljust(34) + " ".join(("X" if c in failed else ".").ljust(6) for c in names))
@@ -97,7 +99,8 @@ def test_greyscale_photo_is_judged_as_grey(real_faces: dict[str, RealFaces],
     assert report.failed() == ["colour_mode"]
     assert "greyscale" in report.check("colour_mode").reason
     grey_only = DEFAULT_THRESHOLDS.with_overrides(colour="greyscale")
-    assert assess_photo(Image.fromarray(real_faces["astronaut"].good()), grey_only).failed() == ["colour_mode"]
+    colour_photo = Image.fromarray(real_faces["astronaut"].good())
+    assert assess_photo(colour_photo, grey_only).failed() == ["colour_mode"]
 
 
 def test_colour_and_landmark_settings_are_validated() -> None:
