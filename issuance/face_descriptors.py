@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from issuance import audit
@@ -30,10 +30,24 @@ def store_descriptor(session: Session, vault: Vault, application_id: int, data: 
                                       details={"model": MODEL, "bytes": len(data)}))
 
 
-def load_descriptors(session: Session, vault: Vault) -> list[tuple[int, str, bytes]]:
-    """Every stored descriptor as (application id, national number, clear bytes): the index's truth."""
-    rows = session.execute(select(FaceDescriptor.application_id, Applicant.national_number,
+def load_descriptors(session: Session, vault: Vault, after_id: int = 0) -> list[tuple[int, int, str, bytes]]:
+    """Stored descriptors as (row id, application id, national number, clear bytes), oldest first.
+
+    `after_id` reads only rows newer than an index already holds: the database stays the truth and
+    an index in memory catches up with it.
+    """
+    rows = session.execute(select(FaceDescriptor.id, FaceDescriptor.application_id, Applicant.national_number,
                                   FaceDescriptor.ciphertext)
                            .join(Applicant, Applicant.application_id == FaceDescriptor.application_id)
-                           .where(FaceDescriptor.model == MODEL)).all()
-    return [(app_id, number, vault.open(blob, _context(app_id))) for app_id, number, blob in rows]
+                           .where(FaceDescriptor.model == MODEL, FaceDescriptor.id > after_id)
+                           .order_by(FaceDescriptor.id)).all()
+    return [(row_id, app_id, number, vault.open(blob, _context(app_id)))
+            for row_id, app_id, number, blob in rows]
+
+
+def count_descriptors(session: Session) -> int:
+    """How many descriptors of the current model are kept."""
+    query = (select(func.count()).select_from(FaceDescriptor)
+             .join(Applicant, Applicant.application_id == FaceDescriptor.application_id)
+             .where(FaceDescriptor.model == MODEL))
+    return int(session.execute(query).scalar_one())

@@ -24,6 +24,7 @@ from issuance.runtime import Runtime
 from issuance.states import ISSUED_CARD_STATES, ApplicationState, CardState
 from issuance.transitions import Actor, move_many
 from workers.checks import Decision, Facts, Policy, decide
+from workers.face_checks import face_review, remember_faces
 
 A = ApplicationState
 IN_FLIGHT = frozenset(ApplicationState) - {A.DRAFT, A.REJECTED, A.DELIVERED}
@@ -156,8 +157,11 @@ def validate(rt: Runtime, ids: Sequence[int], actor: Actor | None = None) -> Sta
     decisions = {i: decide(f, records.get(f.national_number), policy, today)
                  for i, f in facts.items() if f.national_number not in waiting}
     result.waiting = sorted(i for i, f in facts.items() if f.national_number in waiting)
+    # --- face matching hook (issue 10): 1:N FACE_DUPLICATE; off unless `face_matching` is set ---
+    decisions, faces = face_review(rt, {i: f.national_number for i, f in facts.items()}, decisions)
     with rt.db.transaction() as s:
         result.outcomes = _record(s, decisions, actor)
+        remember_faces(s, rt, decisions, faces)  # face matching hook (issue 10)
         if result.waiting:
             _postpone(s, result.waiting, actor, "civil registry unavailable")
     return result

@@ -86,10 +86,10 @@ def test_same_face_under_two_national_numbers_is_a_duplicate(
     with db.session() as s:
         numbers = {a.application_id: a.national_number for a in s.query(Applicant)}
         stored = load_descriptors(s, vault)
-        assert {row[0] for row in stored} == {first, third}
+        assert {row[1] for row in stored} == {first, third}
     index = make_index(kind)
-    index.add([r[0] for r in stored], np.stack([from_bytes(r[2]) for r in stored]))
-    owners = {app_id: number for app_id, number, _ in stored}
+    index.add([r[1] for r in stored], np.stack([from_bytes(r[3]) for r in stored]))
+    owners = {app_id: number for _, app_id, number, _ in stored}
     assert numbers[second] != numbers[first]
     # The same face comes back in a new application under another national number.
     same = FaceFacts(second, numbers[second], descriptors["grace_hopper_b"])
