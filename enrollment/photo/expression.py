@@ -19,11 +19,16 @@ MOUTH_BELOW_NOSE = (0.15, 0.95)
 
 @dataclass(frozen=True)
 class Expression:
-    """Eye openness and lip gap, with the points or boxes they were measured on."""
+    """Eye and mouth measures, with the points or boxes they were measured on.
 
-    eye_openness: float
-    lip_gap: float
-    method: str
+    `iris` and `cavity` are measured on the pixels (any landmark model); `eye_aspect` and
+    `lip_gap` come from the 68-point contours and are None with the 5-point model.
+    """
+
+    iris: float
+    cavity: float
+    eye_aspect: float | None
+    lip_gap: float | None
     eye_points: tuple[Point, ...]
     mouth_points: tuple[Point, ...]
 
@@ -77,25 +82,20 @@ def _face_height(face: Landmarks, chin: Point) -> float:
     return max(1.0, _dist(face.eye_mid, chin))
 
 
-def expression(gray: np.ndarray, face: Landmarks, chin: Point, skin_luminance: float) -> Expression:
-    """Eye openness and lip gap: from the 68-point contours, or from the pixels around the 5 points."""
-    if face.model == "68":
-        p = face.points
-        eyes = [list(p[EYE_A]), list(p[EYE_B])]
-        ear = min(_aspect_ratio(e) for e in eyes)
-        gap = sum(_dist(p[t], p[b]) for t, b in zip(INNER_LIP_TOP, INNER_LIP_BOTTOM, strict=True)) / 3
-        mouth = tuple(p[48:68])
-        return Expression(ear, gap / _face_height(face, chin), "68-point contours",
-                          tuple(p[36:48]), mouth)
-    return _from_pixels(gray, face, chin, skin_luminance)
+def _corners(eye: list[Point]) -> tuple[Point, Point]:
+    return min(eye), max(eye)
 
 
-def _from_pixels(gray: np.ndarray, face: Landmarks, chin: Point, skin: float) -> Expression:
-    # Open eye: a dark iris as tall as a third of the eye's width; closed: a thin lash line.
+def expression(gray: np.ndarray, face: Landmarks, chin: Point, skin: float) -> Expression:
+    """Iris height and mouth cavity on the pixels; eye aspect ratio and lip gap from 68 points."""
+    height = _face_height(face, chin)
+    # Open eye: a dark iris at the eye line as tall as a third of the eye's width; closed: a thin
+    # lash line. The 68-point contours alone do not see a shut eye: their shape prior keeps it open.
     openness = []
     for eye in face.eye_points:
-        width = _dist(eye[0], eye[1])
-        centre = ((eye[0][0] + eye[1][0]) / 2, (eye[0][1] + eye[1][1]) / 2)
+        a, b = _corners(eye)
+        width = _dist(a, b)
+        centre = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
         top = max(0.0, centre[1] - 0.4 * width)
         strip = _strip(gray, centre, 0.15 * width, top, centre[1] + 0.4 * width)
         run = _run_through(strip, skin, IRIS_DARKNESS, int(centre[1] - int(top)), max(1, int(0.05 * width)))
@@ -103,8 +103,14 @@ def _from_pixels(gray: np.ndarray, face: Landmarks, chin: Point, skin: float) ->
     (_, my), (nx, ny) = face.eye_mid, face.nose_base
     d = ny - my
     top, bottom = ny + MOUTH_BELOW_NOSE[0] * d, ny + MOUTH_BELOW_NOSE[1] * d
-    strip = _strip(gray, (nx, 0), 0.25 * face.eye_distance, top, bottom)
-    gap = _longest_dark_run(strip, skin, CAVITY_DARKNESS)
+    # A dark cavity, not the teeth of a smile, is what an open mouth shows.
+    cavity = _longest_dark_run(_strip(gray, (nx, 0), 0.25 * face.eye_distance, top, bottom), skin,
+                               CAVITY_DARKNESS) / height
     box = ((nx - 0.25 * face.eye_distance, top), (nx + 0.25 * face.eye_distance, bottom))
-    return Expression(min(openness), gap / _face_height(face, chin), "pixels around the 5 points",
-                      tuple(pt for eye in face.eye_points for pt in eye), box)
+    eye_points = tuple(pt for eye in face.eye_points for pt in eye)
+    if face.model != "68":
+        return Expression(min(openness), cavity, None, None, eye_points, box)
+    p = face.points
+    ear = min(_aspect_ratio(list(p[EYE_A])), _aspect_ratio(list(p[EYE_B])))
+    gap = sum(_dist(p[t], p[b]) for t, b in zip(INNER_LIP_TOP, INNER_LIP_BOTTOM, strict=True)) / 3
+    return Expression(min(openness), cavity, ear, gap / height, eye_points, tuple(p[48:68]))

@@ -96,10 +96,17 @@ def _detect(small: np.ndarray, min_score: float = 0.0) -> list[tuple[int, int, i
             if s >= min_score]
 
 
-def find_landmarks(gray: np.ndarray, predictor: str = "5") -> list[Landmarks]:
-    """Every frontal face of an 8-bit grey image with its landmarks, biggest first."""
+def find_landmarks(gray: np.ndarray, predictor: str = "5",
+                   small: np.ndarray | None = None) -> list[Landmarks]:
+    """Every frontal face of an 8-bit grey image with its landmarks, biggest first.
+
+    `small` is a grey copy DETECT_WIDTH wide when the caller has one already.
+    """
     scale = min(1.0, DETECT_WIDTH / gray.shape[1])
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if small is None or small.shape[1] != round(gray.shape[1] * scale):
+        small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    else:
+        scale = small.shape[1] / gray.shape[1]
     angle, frame, boxes = 0.0, gray, _detect(small)
     if not boxes and scale < 1.0:
         # A small face in a big frame: look again at twice the size before trying rotations.

@@ -11,7 +11,7 @@ from enrollment.photo.geometry import HeadGeometry
 from enrollment.photo.landmarks import Landmarks
 
 SHARPNESS_SIDE = 128
-# Photometric checks and the crown search run on a copy this wide.
+# Photometric checks and the crown search run on a copy this wide (face detection too).
 WORK_WIDTH = 320
 
 

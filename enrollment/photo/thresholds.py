@@ -48,11 +48,13 @@ class Thresholds:
     # JPEG blocking: block-boundary to in-block gradient ratio.
     max_blockiness: float = 1.6
 
-    # Expression: eye aspect ratio (68-point) or iris height over eye width (5-point), and the
-    # gap between the lips over the eye-to-chin distance.
-    min_eye_aspect: float = 0.15
+    # Expression (over the eye width, or the eye-to-chin distance for the mouth): the dark iris at
+    # the eye line and the dark mouth cavity on the pixels; the eye aspect ratio and the inner-lip
+    # gap from the 68-point contours (a broad smile shows teeth up to about 0.09).
     min_iris_height: float = 0.12
-    max_lip_gap: float = 0.08
+    max_mouth_cavity: float = 0.08
+    min_eye_aspect: float = 0.15
+    max_lip_gap: float = 0.15
 
     # An image whose mean chroma is under this is greyscale and is judged as grey.
     max_grey_chroma: float = 4.0

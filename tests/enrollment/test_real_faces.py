@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from photo_corpus import PEOPLE, RealFaces
+from photo_corpus import PEOPLE, Frame, RealFaces
 from PIL import Image
 
 from enrollment.photo.checks import QualityReport, assess_photo
@@ -110,10 +110,14 @@ def test_colour_and_landmark_settings_are_validated() -> None:
         DEFAULT_THRESHOLDS.with_overrides(landmarks="7")
 
 
-def test_68_point_model_measures_chin_and_expression(real_faces: dict[str, RealFaces]) -> None:
+@pytest.mark.parametrize("person", NAMES)
+def test_68_point_model_measures_chin_and_expression(person: str, real_faces: dict[str, RealFaces]) -> None:
     t68 = DEFAULT_THRESHOLDS.with_overrides(landmarks="68")
-    faces = real_faces["grace_hopper"]
-    good = assess_photo(Image.fromarray(faces.good()), t68)
+    faces = real_faces[person]
+    good = assess_photo(Image.fromarray(faces.good(Frame(width=600, height=800))), t68)
     assert good.failed() == [] and len(good.guides["landmarks"]) == 68  # type: ignore[arg-type]
-    mouth = assess_photo(Image.fromarray(faces.defects()["grace_hopper_mouth_open"][1]), t68)
-    assert not mouth.check("mouth_closed").passed
+    assert good.guides["eye_aspect_ratio"] is not None
+    defects = faces.defects()
+    for defect in ("mouth_open", "eyes_closed", "turned", "too_small"):
+        expected, arr = defects[f"{person}_{defect}"]
+        assert expected in assess_photo(Image.fromarray(arr), t68).failed(), defect
