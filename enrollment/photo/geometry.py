@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from enrollment.photo.landmarks import Landmarks, Point
@@ -18,6 +19,9 @@ CROWN_PER_EYE_CHIN = 0.92
 # A backdrop pixel differs from the backdrop's colour by less than this (CIELAB, 8-bit scale)
 # plus a few times the backdrop's own spread; hair and skin differ by more.
 BACKDROP_TOLERANCE = 10.0
+# A backdrop pixel's gradient (Sobel on CIELAB L, 8-bit scale) stays under this, or under four
+# times the backdrop's own; hair strands exceed it even where their colour is the backdrop's.
+BACKDROP_TEXTURE = 24.0
 # The hair's top is found in a band this many eye distances wide, centred on the face.
 CROWN_BAND = 0.8
 CROWN_ROW_FRACTION = 0.3
@@ -25,10 +29,11 @@ CROWN_ROW_FRACTION = 0.3
 
 @dataclass(frozen=True)
 class Backdrop:
-    """Colour statistics of the backdrop sampled in the top corners (CIELAB)."""
+    """Colour and texture statistics of the backdrop sampled in the top corners (CIELAB)."""
 
     median: tuple[float, float, float]
     spread: float
+    texture: float
 
 
 @dataclass(frozen=True)
@@ -49,14 +54,20 @@ class HeadGeometry:
         return self.chin - self.crown
 
 
+def _gradient(lum: np.ndarray) -> np.ndarray:
+    return np.asarray(cv2.magnitude(cv2.Sobel(lum, cv2.CV_32F, 1, 0), cv2.Sobel(lum, cv2.CV_32F, 0, 1)))
+
+
 def backdrop_stats(lab: np.ndarray) -> Backdrop:
-    """Median colour and spread of the top corners, where a compliant photo shows only backdrop."""
+    """Median colour, spread and texture of the top corners, where a compliant photo shows backdrop."""
     h, w = lab.shape[:2]
     rows, cols = max(2, int(0.08 * h)), max(2, int(0.15 * w))
-    sample = np.concatenate([lab[:rows, :cols].reshape(-1, 3), lab[:rows, w - cols:].reshape(-1, 3)])
+    corners = (lab[:rows, :cols], lab[:rows, w - cols:])
+    sample = np.concatenate([c.reshape(-1, 3) for c in corners])
     median = np.median(sample, axis=0)
     spread = float(np.median(np.linalg.norm(sample - median, axis=1)))
-    return Backdrop((float(median[0]), float(median[1]), float(median[2])), spread)
+    texture = float(np.percentile(np.concatenate([_gradient(c[..., 0]).ravel() for c in corners]), 90))
+    return Backdrop((float(median[0]), float(median[1]), float(median[2])), spread, texture)
 
 
 def chin_point(face: Landmarks) -> Point:
@@ -79,7 +90,10 @@ def find_crown(lab: np.ndarray, scale: float, face: Landmarks, bg: Backdrop) -> 
     bottom = max(1, min(h, int(eye_y)))
     band = lab[:bottom, x0:x1].astype(np.float32)
     distance = np.linalg.norm(band - np.array(bg.median, np.float32), axis=2)
-    away = (distance > BACKDROP_TOLERANCE + 3 * bg.spread).mean(axis=1) >= CROWN_ROW_FRACTION
+    # Light hair on a light backdrop differs little in colour but still has texture.
+    textured = _gradient(band[..., 0]) > max(BACKDROP_TEXTURE, 4 * bg.texture)
+    differs = (distance > BACKDROP_TOLERANCE + 3 * bg.spread) | textured
+    away = differs.mean(axis=1) >= CROWN_ROW_FRACTION
     # Two rows in a row, so one noisy row of backdrop is not taken for hair.
     steady = away[:-1] & away[1:] if len(away) > 1 else away
     rows = np.flatnonzero(steady)

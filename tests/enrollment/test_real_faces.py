@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from photo_corpus import PEOPLE, Frame, RealFaces
 from PIL import Image
@@ -121,3 +122,22 @@ def test_68_point_model_measures_chin_and_expression(person: str, real_faces: di
     for defect in ("mouth_open", "eyes_closed", "turned", "too_small"):
         expected, arr = defects[f"{person}_{defect}"]
         assert expected in assess_photo(Image.fromarray(arr), t68).failed(), defect
+
+
+@pytest.mark.parametrize("person", NAMES)
+def test_light_hair_on_a_light_backdrop_keeps_the_crown(person: str,
+                                                       real_faces: dict[str, RealFaces]) -> None:
+    """Fair or grey hair barely differs from a white wall in colour; its texture still marks the crown."""
+    white = 246
+    base = real_faces[person].good(Frame(width=600, height=800), colour=(white, white, white))
+    before = assess_photo(Image.fromarray(base))
+    crown, eye = before.guides["crown"][1], before.guides["eye_line_y"]  # type: ignore[index]
+    pale = base.astype(np.float32)
+    top = pale[: int(crown + 0.45 * (eye - crown))]  # type: ignore[operator]
+    hair = np.abs(top - white).sum(axis=2) > 12
+    light = 205 + 0.3 * top.mean(axis=2)
+    top[hair] = np.stack([light, light * 0.98, light * 0.93], axis=2)[hair]
+    after = assess_photo(Image.fromarray(np.clip(pale, 0, 255).astype(np.uint8)))
+    assert after.failed() == []
+    h0, h1 = before.check("head_height").value, after.check("head_height").value
+    assert h0 is not None and h1 is not None and abs(h1 - h0) <= 0.02 * h0
