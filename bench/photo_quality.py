@@ -10,6 +10,7 @@ import argparse
 import os
 import statistics
 import time
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -18,7 +19,7 @@ from enrollment.photo import landmarks
 from enrollment.photo.checks import assess_photo
 from enrollment.photo.intake import decode_image
 from enrollment.photo.samples import PEOPLE, Frame, Portraits, jpeg
-from enrollment.photo.thresholds import DEFAULT_THRESHOLDS
+from enrollment.photo.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 SIZES = ((600, 800), (1800, 2400))
 
@@ -28,13 +29,26 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _time(fn: object, runs: int) -> list[float]:
+def _time(fn: Callable[[], object], runs: int) -> list[float]:
     out = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        fn()  # type: ignore[operator]
+        fn()
         out.append((time.perf_counter() - t0) * 1000)
     return out
+
+
+def _stages(data: bytes, runs: int, t68: Thresholds) -> dict[str, list[float]]:
+    image = decode_image(data)
+    gray = cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2GRAY)
+    assess_photo(image)  # warm the models
+    assess_photo(image, t68)
+    return {
+        "detect+5 landmarks": _time(lambda: landmarks.find_landmarks(gray, "5"), runs),
+        "assess (5-point)": _time(lambda: assess_photo(image), runs),
+        "assess (68-point)": _time(lambda: assess_photo(image, t68), runs),
+        "decode+assess": _time(lambda: assess_photo(decode_image(data)), runs),
+    }
 
 
 def main() -> None:
@@ -50,16 +64,8 @@ def main() -> None:
         portraits = Portraits(person)
         for width, height in SIZES:
             data = jpeg(portraits.good(Frame(width=width, height=height)), quality=90)
-            image = decode_image(data)
-            gray = cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2GRAY)
-            report = assess_photo(image)  # warm the models
-            assess_photo(image, t68)
-            stages = {
-                "detect+5 landmarks": _time(lambda: landmarks.find_landmarks(gray, "5"), args.runs),
-                "assess (5-point)": _time(lambda: assess_photo(image), args.runs),
-                "assess (68-point)": _time(lambda: assess_photo(image, t68), args.runs),
-                "decode+assess": _time(lambda: assess_photo(decode_image(data)), args.runs),
-            }
+            report = assess_photo(decode_image(data))
+            stages = _stages(data, args.runs, t68)
             verdict = "pass" if report.passed else f"fail {report.failed()}"
             for stage, values in stages.items():
                 print(f"{person.name:>13} {width}x{height:<5} {stage:>22} {statistics.median(values):10.1f} "
