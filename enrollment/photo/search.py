@@ -33,7 +33,10 @@ class FaceIndex(Protocol):
 
 
 def _check(vectors: np.ndarray) -> np.ndarray:
-    arr = np.ascontiguousarray(np.asarray(vectors, np.float32).reshape(-1, DIMENSIONS))
+    raw = np.asarray(vectors, np.float32)
+    if raw.size == 0 or raw.size % DIMENSIONS or raw.shape[-1] != DIMENSIONS:
+        raise ValueError(f"face descriptors must be rows of {DIMENSIONS} numbers, got shape {raw.shape}")
+    arr = np.ascontiguousarray(raw.reshape(-1, DIMENSIONS))
     if not np.isfinite(arr).all():
         raise ValueError("face descriptors must be finite numbers")
     return arr
