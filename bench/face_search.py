@@ -51,7 +51,7 @@ def main() -> None:
         picks = rng.choice(n, size=args.queries, replace=False)
         probes = vectors[picks] + rng.normal(scale=0.02, size=(args.queries, 128)).astype(np.float32)
         for name, make in (("numpy exact", NumpyIndex), ("faiss flat", FaissIndex),
-                           ("faiss hnsw", lambda: FaissIndex(approximate=True))):
+                           ("faiss ivf", lambda: FaissIndex(approximate=True))):
             index = make()
             t0 = time.perf_counter()
             index.add(range(n), vectors)

@@ -118,3 +118,17 @@ def test_descriptors_are_sealed_at_rest(db: Database, descriptors: dict[str, np.
     with db.session() as s:
         blob = s.query(FaceDescriptor).one().ciphertext
     assert clear not in blob and len(blob) > len(clear)
+
+
+def test_approximate_faiss_finds_enrolled_faces() -> None:
+    rng = np.random.default_rng(11)
+    n = FaissIndex.MIN_TRAIN + 1000
+    vectors = rng.normal(size=(n, 128)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = make_index("faiss-ivf")
+    index.add(range(n), vectors)
+    picks = rng.choice(n, size=50, replace=False)
+    found = [index.search(vectors[i] + rng.normal(scale=0.02, size=128).astype(np.float32), k=1)[0].key
+             for i in picks]
+    assert np.mean(np.array(found) == picks) >= 0.96
+    assert len(index) == n
