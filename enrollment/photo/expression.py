@@ -9,10 +9,10 @@ import numpy as np
 
 from enrollment.photo.landmarks import EYE_A, EYE_B, INNER_LIP_BOTTOM, INNER_LIP_TOP, Landmarks, Point
 
-# 5-point model: a row of the iris strip counts as iris when darker than the skin by this share.
+# A row of the iris strip counts as iris when darker than the skin by this share.
 IRIS_DARKNESS = 0.25
-# 5-point model: a row below the nose counts as an open mouth when this much darker than skin.
-CAVITY_DARKNESS = 0.45
+# A row below the nose counts as mouth cavity when this much darker than the skin.
+CAVITY_DARKNESS = 0.55
 # Where the mouth sits below the nose base, in eye-to-nose-base distances (5-point model).
 MOUTH_BELOW_NOSE = (0.15, 0.95)
 
@@ -49,26 +49,33 @@ def _dark_rows(strip: np.ndarray, reference: float, darkness: float) -> np.ndarr
     return np.asarray((1 - strip.mean(axis=1) / max(reference, 1.0)) > darkness)
 
 
-def _longest_dark_run(strip: np.ndarray, reference: float, darkness: float) -> int:
-    best = run = 0
-    for flag in _dark_rows(strip, reference, darkness):
-        run = run + 1 if flag else 0
-        best = max(best, run)
-    return best
-
-
-def _run_through(strip: np.ndarray, reference: float, darkness: float, row: int, slack: int) -> int:
-    """Length of the dark run that reaches `row` (within `slack` rows): the iris, not a glasses rim."""
-    dark = _dark_rows(strip, reference, darkness)
-    best, start = 0, None
+def _runs(dark: np.ndarray) -> list[tuple[int, int]]:
+    """(start, length) of each run of True."""
+    out, start = [], None
     for i, flag in enumerate([*dark.tolist(), False]):
         if flag and start is None:
             start = i
         elif not flag and start is not None:
-            if start - slack <= row <= i - 1 + slack:
-                best = max(best, i - start)
+            out.append((start, i - start))
             start = None
-    return best
+    return out
+
+
+def _cavity_rows(strip: np.ndarray, reference: float, darkness: float, first_row: int) -> int:
+    """Longest dark run, counting a run that starts above `first_row` only below twice that row.
+
+    A run that starts so high hangs from under the nose: a moustache or the nose's shadow, which
+    ends at the upper lip; an open mouth shows between the lips and reaches much lower.
+    """
+    runs = _runs(_dark_rows(strip, reference, darkness))
+    return max((n if start >= first_row else max(0, start + n - 2 * first_row) for start, n in runs),
+               default=0)
+
+
+def _run_through(strip: np.ndarray, reference: float, darkness: float, row: int, slack: int) -> int:
+    """Length of the dark run that reaches `row` (within `slack` rows): the iris, not a glasses rim."""
+    runs = _runs(_dark_rows(strip, reference, darkness))
+    return max((n for start, n in runs if start - slack <= row <= start + n - 1 + slack), default=0)
 
 
 def _strip(gray: np.ndarray, centre: Point, half_w: float, top: float, bottom: float) -> np.ndarray:
@@ -104,8 +111,8 @@ def expression(gray: np.ndarray, face: Landmarks, chin: Point, skin: float) -> E
     d = ny - my
     top, bottom = ny + MOUTH_BELOW_NOSE[0] * d, ny + MOUTH_BELOW_NOSE[1] * d
     # A dark cavity, not the teeth of a smile, is what an open mouth shows.
-    cavity = _longest_dark_run(_strip(gray, (nx, 0), 0.25 * face.eye_distance, top, bottom), skin,
-                               CAVITY_DARKNESS) / height
+    strip = _strip(gray, (nx, 0), 0.25 * face.eye_distance, top, bottom)
+    cavity = _cavity_rows(strip, skin, CAVITY_DARKNESS, int(0.15 * d)) / height
     box = ((nx - 0.25 * face.eye_distance, top), (nx + 0.25 * face.eye_distance, bottom))
     eye_points = tuple(pt for eye in face.eye_points for pt in eye)
     if face.model != "68":

@@ -219,9 +219,9 @@ class Portraits:
         return frame(self.on(colour), spec, colour, self.person)
 
 
-@lru_cache(maxsize=1)
-def _portraits() -> Portraits:
-    return Portraits()
+@lru_cache(maxsize=3)
+def _portraits(person: Person = ASTRONAUT) -> Portraits:
+    return Portraits(person)
 
 
 # Light backgrounds and small framing changes, so sample applicants' photos differ.
@@ -229,11 +229,11 @@ _BACKGROUNDS = ((236, 236, 234), (246, 246, 246), (222, 224, 228), (240, 238, 23
 _HEAD_RATIOS = (0.74, 0.76, 0.75, 0.73, 0.77)
 
 
-def sample_portrait(index: int, width: int = 600, height: int = 771) -> bytes:
-    """JPEG of a compliant portrait; `index` picks background, framing and mirroring."""
+def sample_portrait(index: int, width: int = 600, height: int = 771, person: Person = ASTRONAUT) -> bytes:
+    """JPEG of a compliant portrait of `person`; `index` picks background, framing and mirroring."""
     spec = Frame(width=width, height=height, head_ratio=_HEAD_RATIOS[index % len(_HEAD_RATIOS)],
                  centre_x=0.49 + 0.01 * (index % 3))
-    arr = _portraits().good(spec, _BACKGROUNDS[index % len(_BACKGROUNDS)])
+    arr = _portraits(person).good(spec, _BACKGROUNDS[index % len(_BACKGROUNDS)])
     if index % 2:
         arr = np.ascontiguousarray(arr[:, ::-1])
     return jpeg(arr, quality=92)

@@ -100,6 +100,18 @@ def _open_mouth(arr: np.ndarray, points: list[tuple[float, float]]) -> np.ndarra
     return out
 
 
+def moustache(arr: np.ndarray, points: list[tuple[float, float]], seed: int = 0) -> np.ndarray:
+    """A dark, bristly moustache from under the nose to the upper lip (a compliant feature)."""
+    out = arr.copy()
+    nose, lip, left, right = points[33], points[51], points[48], points[54]
+    top, bottom = int(nose[1] + 3), int(lip[1] + 2)
+    x0, x1 = int(left[0] - 8), int(right[0] + 8)
+    hair = 35 + np.random.default_rng(seed).normal(0, 18, (bottom - top, x1 - x0))
+    hair = np.clip(cv2.GaussianBlur(hair.astype(np.float32), (0, 0), 0.8), 0, 255)
+    out[top:bottom, x0:x1] = (hair[..., None] * np.array([1.0, 0.9, 0.8])).astype(np.uint8)
+    return out
+
+
 class RealFaces(Portraits):
     """One real person's compliant portraits and defects."""
 

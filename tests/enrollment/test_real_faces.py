@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from photo_corpus import PEOPLE, Frame, RealFaces
 from PIL import Image
+from real_faces import moustache
 
 from enrollment.photo.checks import QualityReport, assess_photo
 from enrollment.photo.intake import decode_image
+from enrollment.photo.landmarks import find_landmarks
 from enrollment.photo.thresholds import DEFAULT_THRESHOLDS
 
 NAMES = [p.name for p in PEOPLE]
@@ -141,3 +144,11 @@ def test_light_hair_on_a_light_backdrop_keeps_the_crown(person: str,
     assert after.failed() == []
     h0, h1 = before.check("head_height").value, after.check("head_height").value
     assert h0 is not None and h1 is not None and abs(h1 - h0) <= 0.02 * h0
+
+
+@pytest.mark.parametrize("person", NAMES)
+def test_a_moustache_is_not_an_open_mouth(person: str, real_faces: dict[str, RealFaces]) -> None:
+    base = real_faces[person].good(Frame(width=600, height=800))
+    points = list(find_landmarks(cv2.cvtColor(base, cv2.COLOR_RGB2GRAY), "68")[0].points)
+    report = assess_photo(Image.fromarray(moustache(base, points)))
+    assert report.check("mouth_closed").passed and report.failed() == []
