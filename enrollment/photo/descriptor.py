@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import cv2
@@ -67,3 +68,11 @@ def from_bytes(data: bytes) -> np.ndarray:
     if len(data) != DIMENSIONS * 4:
         raise ValueError(f"a face descriptor is {DIMENSIONS * 4} bytes, got {len(data)}")
     return np.frombuffer(data, "<f4").astype(np.float32)
+
+
+def verify_holder(live: Image.Image | np.ndarray, chip_portrait: bytes,
+                  threshold: float = SAME_PERSON_DISTANCE) -> Comparison:
+    """1:1 at card hand-over: the holder's live photo against the chip's DG2 portrait (JPEG bytes)."""
+    with Image.open(io.BytesIO(chip_portrait)) as img:
+        reference = face_descriptor(img.convert("RGB"))
+    return compare(face_descriptor(live), reference, threshold)

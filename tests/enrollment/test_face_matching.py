@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from photo_corpus import RealFaces
 from PIL import Image
 
-from enrollment.photo.descriptor import NoSingleFace, compare, face_descriptor, from_bytes, to_bytes
+from enrollment.cli import photo
+from enrollment.photo.crop import chip_jpeg, make_token_image
+from enrollment.photo.descriptor import (
+    NoSingleFace,
+    compare,
+    face_descriptor,
+    from_bytes,
+    to_bytes,
+    verify_holder,
+)
 from enrollment.photo.samples import Frame
 from enrollment.photo.search import FaissIndex, NumpyIndex, make_index
 from issuance.db import Database
@@ -132,3 +143,25 @@ def test_approximate_faiss_finds_enrolled_faces() -> None:
              for i in picks]
     assert np.mean(np.array(found) == picks) >= 0.96
     assert len(index) == n
+
+
+def test_holder_against_the_chip_portrait(real_faces: dict[str, RealFaces]) -> None:
+    chip = chip_jpeg(make_token_image(Image.fromarray(real_faces["takeo"].good())))
+    live_same = real_faces["takeo"].good(Frame(width=600, height=800), colour=(220, 222, 224))
+    assert verify_holder(live_same, chip).same_person
+    assert not verify_holder(real_faces["grace_hopper"].good(), chip).same_person
+
+
+def test_photo_compare_command(real_faces: dict[str, RealFaces], tmp_path: Path) -> None:
+    files = {}
+    for name, arr in (("a", real_faces["astronaut"].good()), ("a2", real_faces["astronaut"].good(
+            Frame(width=413, height=531))[:, ::-1].copy()), ("g", real_faces["grace_hopper"].good()),
+                      ("blank", np.full((300, 240, 3), 230, np.uint8))):
+        files[name] = tmp_path / f"{name}.png"
+        Image.fromarray(arr).save(files[name])
+    runner = CliRunner()
+    same = runner.invoke(photo, ["compare", str(files["a"]), str(files["a2"])])
+    assert same.exit_code == 0 and "same person" in same.output
+    other = runner.invoke(photo, ["compare", str(files["a"]), str(files["g"])])
+    assert other.exit_code == 1 and "different people" in other.output
+    assert runner.invoke(photo, ["compare", str(files["a"]), str(files["blank"])]).exit_code == 2
