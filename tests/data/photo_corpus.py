@@ -191,9 +191,18 @@ class CorpusSet:
 
 
 def write(out: Path) -> None:
-    """Generate and write the whole corpus."""
+    """Generate and write the whole corpus: the astronaut sets, then real-faces/{good,defect}."""
     corpus = Corpus()
     write_sets(out, corpus.goods(), corpus.defects(), bad_files())
+    for sub in ("good", "defect"):
+        (out / "real-faces" / sub).mkdir(parents=True, exist_ok=True)
+    for person in PEOPLE:
+        faces = RealFaces(person)
+        for name, data in faces.goods().items():
+            suffix = "png" if "png" in name else "jpg"
+            (out / "real-faces" / "good" / f"{name}.{suffix}").write_bytes(data)
+        for name, (check, arr) in faces.defects().items():
+            (out / "real-faces" / "defect" / f"{name}__{check}.png").write_bytes(png(arr))
 
 
 if __name__ == "__main__":
