@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -32,9 +33,9 @@ def photos() -> dict[str, bytes]:
 
 
 @pytest.fixture
-def frt(vsettings: Settings) -> Runtime:
+def frt(vsettings: Settings) -> Iterator[Runtime]:
     rt = Runtime(dataclasses.replace(vsettings, extra={**vsettings.extra, "face_matching": True}))
-    yield rt  # type: ignore[misc]
+    yield rt
     rt.close()
 
 
