@@ -263,6 +263,19 @@ class BiometricImage(Base):
     application: Mapped[Application] = relationship(back_populates="biometrics")
 
 
+class FaceDescriptor(Base):
+    """The 128-d face descriptor of an approved application's photo, sealed in the vault (1:N search)."""
+
+    __tablename__ = "face_descriptors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), unique=True)
+    model: Mapped[str] = mapped_column(String(40))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Card(Base):
     """One physical card attempt for an application; a failed one is spoiled, never reused."""
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from PIL import Image
 
-from enrollment.sample_photos import source
+from enrollment.photo.samples import source
 from enrollment.sample_signatures import sample_signature
 from printing.card_face import CardFace
 from printing.mrz import compose_td1

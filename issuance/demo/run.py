@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from enrollment.sample_photos import sample_portrait
+from enrollment.photo.samples import sample_portrait
 from enrollment.sample_signatures import sample_signature
 from issuance.batches import create_batch
 from issuance.config import Settings

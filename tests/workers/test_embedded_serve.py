@@ -15,7 +15,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from enrollment.sample_photos import sample_portrait
+from enrollment.photo.samples import sample_portrait
 from enrollment.sample_signatures import sample_signature
 from issuance.cli.main import main
 from issuance.demo import population

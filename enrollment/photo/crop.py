@@ -9,9 +9,10 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from enrollment.face import Face, find_faces
-from enrollment.head_model import head_geometry
-from enrollment.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from enrollment.photo.geometry import head_geometry
+from enrollment.photo.landmarks import Landmarks, find_landmarks
+from enrollment.photo.measures import work_copy
+from enrollment.photo.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 # 35 x 45 mm at 300 dpi.
 CROP_SIZE = (413, 531)
@@ -41,15 +42,15 @@ def make_compliant_crop(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> Image.Image:
     """Level, scale and cut the photo so the head meets the ICAO 9303-3 35x45 geometry."""
-    rgb, face = _single_face_with_eyes(image)
-    assert face.roll_deg is not None
-    geo = head_geometry(face, thresholds)
+    rgb, face = _single_face(image, thresholds)
+    _, lab, work_scale = work_copy(rgb)
+    geo = head_geometry(face, lab, work_scale)
     width, height = size
     scale = TARGET_HEAD * height / geo.height
     if scale > MAX_UPSCALE:
         raise CropError("the face is too small in the source photo for a sharp crop; move closer")
     eye_x, eye_y = geo.centre_x, geo.eye_y
-    dst = (width / 2, (TARGET_CROWN + TARGET_HEAD * thresholds.eye_line_in_head) * height)
+    dst = (width / 2, TARGET_CROWN * height + (eye_y - geo.crown) * scale)
     m = cv2.getRotationMatrix2D((eye_x, eye_y), face.roll_deg, scale)
     m[0, 2] += dst[0] - eye_x
     m[1, 2] += dst[1] - eye_y
@@ -61,21 +62,19 @@ def make_compliant_crop(
     return Image.fromarray(out)
 
 
-def _single_face_with_eyes(image: Image.Image) -> tuple[np.ndarray, Face]:
+def _single_face(image: Image.Image, thresholds: Thresholds = DEFAULT_THRESHOLDS
+                 ) -> tuple[np.ndarray, Landmarks]:
     rgb = np.asarray(image.convert("RGB"))
-    faces = find_faces(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+    faces = find_landmarks(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), thresholds.landmarks)
     if len(faces) != 1:
         raise CropError(f"need exactly one face to crop, found {len(faces)}")
-    if faces[0].eyes is None or faces[0].roll_deg is None:
-        raise CropError("eyes not found: cannot level and centre the head")
     return rgb, faces[0]
 
 
 def make_token_image(image: Image.Image, width: int = CHIP_WIDTH) -> Image.Image:
     """Token frontal image (ISO/IEC 19794-5 §9.2): eyes placed by the standard's fixed geometry."""
-    rgb, face = _single_face_with_eyes(image)
+    rgb, face = _single_face(image)
     ipd, mid, roll = face.eye_distance, face.eye_mid, face.roll_deg
-    assert ipd is not None and mid is not None and roll is not None
     height = round(width / 0.75)
     scale = TOKEN_EYE_DISTANCE * width / ipd
     m = cv2.getRotationMatrix2D(mid, roll, scale)

@@ -7,10 +7,20 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from enrollment.face import Face
-from enrollment.head_model import HeadGeometry
+from enrollment.photo.geometry import HeadGeometry
+from enrollment.photo.landmarks import Landmarks
 
 SHARPNESS_SIDE = 128
+# Photometric checks and the crown search run on a copy this wide (face detection too).
+WORK_WIDTH = 320
+
+
+def work_copy(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """A WORK_WIDTH-wide RGB copy, its CIELAB (float32, 8-bit scaling) and the scale factor."""
+    height, width = rgb.shape[:2]
+    scale = WORK_WIDTH / width
+    small = cv2.resize(rgb, (WORK_WIDTH, max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+    return small, cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32), scale
 
 
 def blockiness(gray: np.ndarray) -> float:
@@ -29,7 +39,7 @@ def blockiness(gray: np.ndarray) -> float:
     return (fold(horizontal) + fold(vertical)) / 2
 
 
-def sharpness(gray: np.ndarray, face: Face) -> float:
+def sharpness(gray: np.ndarray, face: Landmarks) -> float:
     """Laplacian energy of the face at a fixed scale, relative to its contrast (scale-free)."""
     x, y, side, _ = face.box
     h, w = gray.shape
@@ -41,11 +51,11 @@ def sharpness(gray: np.ndarray, face: Face) -> float:
     return float(np.abs(lap).mean() / max(float(crop.std()), 1.0) * 100)
 
 
-def skin_region(face: Face, scale: float, shape: tuple[int, ...]) -> tuple[slice, slice]:
+def skin_region(face: Landmarks, scale: float, shape: tuple[int, ...]) -> tuple[slice, slice]:
     """Skin area (forehead to mouth, cheek to cheek) in a copy scaled by `scale`."""
-    x, y, side, _ = face.box
-    x0, x1 = int((x + 0.22 * side) * scale), int((x + 0.78 * side) * scale)
-    y0, y1 = int((y + 0.18 * side) * scale), int((y + 0.92 * side) * scale)
+    (mx, my), (_, ny), ipd = face.eye_mid, face.nose_base, face.eye_distance
+    x0, x1 = int((mx - 0.9 * ipd) * scale), int((mx + 0.9 * ipd) * scale)
+    y0, y1 = int((my - 0.6 * ipd) * scale), int((ny + 0.6 * (ny - my)) * scale)
     h, w = shape[:2]
     return slice(max(0, y0), min(h, y1)), slice(max(0, x0), min(w, x1))
 
