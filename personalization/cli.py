@@ -12,8 +12,9 @@ from types import FrameType
 
 import click
 
-from personalization.kdf import GP_TEST_KEY
-from personalization.virtual_card import FaultPlan, VirtualCard, profile
+from personalization.lds import profile
+from personalization.protocol.kdf import GP_TEST_KEY
+from personalization.virtual_card import FaultPlan, VirtualCard
 from personalization.vpcd import DEFAULT_HOST, DEFAULT_PORT, VirtualReaderSlot
 
 

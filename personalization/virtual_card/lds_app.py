@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from personalization.apdu import CommandAPDU, ResponseAPDU
-from personalization.bac import BacChip
-from personalization.scp03 import C_DECRYPTION
+from personalization.lds import profile
+from personalization.protocol.scp03 import C_DECRYPTION
 from personalization.status_words import SW, CardError
-from personalization.virtual_card import profile
+from personalization.virtual_card.bac_chip import BacChip
 from personalization.virtual_card.context import Context
 
 OK = SW.OK

@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from personalization import tlv
 from personalization.apdu import CommandAPDU, ResponseAPDU
-from personalization.scp03 import C_DECRYPTION
+from personalization.lds import profile
+from personalization.protocol.scp03 import C_DECRYPTION
 from personalization.status_words import SW, CardError
-from personalization.virtual_card import profile
 from personalization.virtual_card.context import Context
 from personalization.virtual_card.state import PinState
 

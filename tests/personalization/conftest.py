@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from personalization.kdf import StaticKeys, diversify_keys
-from personalization.pcsc_transport import PcscTransport
-from personalization.transport import InProcessTransport, Transport
+from personalization.protocol.kdf import StaticKeys, diversify_keys
+from personalization.transport.base import Transport
+from personalization.transport.in_process import InProcessTransport
+from personalization.transport.pcsc import PcscTransport
 from personalization.virtual_card import VirtualCard
 from personalization.vpcd import VirtualReaderSlot
 

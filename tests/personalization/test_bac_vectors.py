@@ -11,15 +11,18 @@ from collections.abc import Callable
 
 import pytest
 
-from personalization import bac, commands
+from personalization import commands
 from personalization.apdu import CommandAPDU, ResponseAPDU
-from personalization.des import retail_mac, tdes_cbc_encrypt
+from personalization.lds import profile
+from personalization.lds.profile import AC_BAC, AC_NEVER
 from personalization.padding import pad
-from personalization.secure_messaging import SmSession
+from personalization.protocol import bac
+from personalization.protocol.des import retail_mac, tdes_cbc_encrypt
+from personalization.protocol.secure_messaging import SmSession
 from personalization.status_words import CardError
-from personalization.transport import InProcessTransport
-from personalization.virtual_card import VirtualCard, profile
-from personalization.virtual_card.filesystem import AC_BAC, AC_NEVER, ElementaryFile
+from personalization.transport.in_process import InProcessTransport
+from personalization.virtual_card import VirtualCard
+from personalization.virtual_card.filesystem import ElementaryFile
 from personalization.virtual_card.state import blank_state
 
 h = bytes.fromhex

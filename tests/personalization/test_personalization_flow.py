@@ -10,14 +10,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 from cryptography.hazmat.primitives.hashes import SHA256
 
-from personalization import bac, commands, tlv
+from personalization import commands, tlv
 from personalization.apdu import CommandAPDU
 from personalization.capabilities import read_capabilities
-from personalization.kdf import StaticKeys
-from personalization.scp03 import LEVEL_FULL, Scp03Channel
-from personalization.transport import Transport
-from personalization.virtual_card import VirtualCard, profile
-from personalization.virtual_card.filesystem import AC_BAC, AC_SECURE_CHANNEL
+from personalization.lds import profile
+from personalization.lds.profile import AC_BAC, AC_SECURE_CHANNEL
+from personalization.protocol import bac
+from personalization.protocol.kdf import StaticKeys
+from personalization.protocol.scp03 import LEVEL_FULL, Scp03Channel
+from personalization.transport.base import Transport
+from personalization.virtual_card import VirtualCard
 from personalization.virtual_card.signature_app import pin_block
 
 DG1 = b"a\x5b\x5f\x1f\x58" + b"I<UTOD23145890<7349<<<<<<<<<<<3407127M9507122UTO<<<<<<<<<<<2STEVENSON<<PETER"

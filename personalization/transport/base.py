@@ -1,4 +1,4 @@
-"""The card transport interface and the in-process transport (ISO/IEC 7816-4 §5.3, DESIGN §2)."""
+"""The card transport interface (ISO/IEC 7816-4 §5.3, DESIGN §2)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 
 from personalization.apdu import CommandAPDU, ResponseAPDU, chain
-from personalization.status_words import CardRemovedError, TransportError
-from personalization.virtual_card import CardTorn, VirtualCard
+from personalization.status_words import TransportError
 
 MAX_GET_RESPONSE_ROUNDS = 512
 
@@ -83,30 +82,3 @@ class Transport(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.disconnect()
-
-
-class InProcessTransport(Transport):
-    """Straight into a VirtualCard in this process: the embedded default (DESIGN §2)."""
-
-    def __init__(self, card: VirtualCard) -> None:
-        self.card = card
-        self._atr = b""
-
-    def __repr__(self) -> str:
-        return f"InProcessTransport({self.card!r})"
-
-    def connect(self) -> None:
-        self._atr = self.card.power_on()
-
-    def disconnect(self) -> None:
-        self.card.power_off()
-        self._atr = b""
-
-    def transmit_raw(self, apdu: bytes) -> bytes:
-        if not self._atr:
-            raise TransportError("not connected")
-        try:
-            return self.card.process(apdu)
-        except CardTorn as exc:
-            self._atr = b""
-            raise CardRemovedError("card torn during the command") from exc

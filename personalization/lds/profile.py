@@ -31,6 +31,12 @@ APP_LOCKED = 0x83
 
 DEFAULT_MAX_AUTH_FAILURES = 10
 
+# Access conditions for one operation: a bitmask of what satisfies it.
+AC_ALWAYS = 0x00
+AC_SECURE_CHANNEL = 0x01  # an SCP03 session with C-MAC (personalization)
+AC_BAC = 0x02  # ICAO secure messaging after BAC (inspection)
+AC_NEVER = 0xFF
+
 
 def historical_bytes() -> bytes:
     """Compact-TLV: card capabilities with extended Lc/Le and chaining (ISO/IEC 7816-4 §8.1.1.2.7)."""
