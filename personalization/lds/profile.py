@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from personalization import tlv
 
 ISD_AID = bytes.fromhex("A000000151000000")  # GPC 2.3 §H.1 issuer security domain
@@ -61,3 +63,53 @@ def ef_atr_content() -> bytes:
         0x02, MAX_RESPONSE.to_bytes(2, "big")
     )
     return tlv.encode(0x7F66, lengths)
+
+
+@dataclass(frozen=True)
+class LdsFile:
+    """One EF of the LDS1 application: name, FID, short EF id and the LDS tag (ICAO 9303-10 §4.6)."""
+
+    name: str
+    fid: int
+    sfi: int
+    tag: int
+    number: int | None = None  # data group number, None for EF.COM and EF.SOD
+
+    @property
+    def dump_name(self) -> str:
+        """File name used by `issuance card read --dump`, e.g. DG1.bin or EF.SOD.bin."""
+        return f"{self.name}.bin"
+
+
+# ICAO 9303-10 §4.6.1 and §4.7 table 33: file identifiers, short EF ids and tags.
+EF_COM = LdsFile("EF.COM", 0x011E, 0x1E, 0x60)
+DG1 = LdsFile("DG1", 0x0101, 0x01, 0x61, 1)
+DG2 = LdsFile("DG2", 0x0102, 0x02, 0x75, 2)
+DG7 = LdsFile("DG7", 0x0107, 0x07, 0x67, 7)
+DG11 = LdsFile("DG11", 0x010B, 0x0B, 0x6B, 11)
+DG12 = LdsFile("DG12", 0x010C, 0x0C, 0x6C, 12)
+EF_SOD = LdsFile("EF.SOD", 0x011D, 0x1D, 0x77)
+DATA_GROUPS = (DG1, DG2, DG7, DG11, DG12)
+LDS_FILES = (EF_COM, *DATA_GROUPS, EF_SOD)
+LDS_VERSION = "0108"  # LDS 1.8 (ICAO 9303-10 §4.6.1)
+UNICODE_VERSION = "040000"
+
+# Access rules of card profile v1: LDS files read under BAC (or during personalization),
+# written only in the SCP03 channel; the holder certificate is public.
+LDS_READ_AC = AC_BAC | AC_SECURE_CHANNEL
+LDS_WRITE_AC = AC_SECURE_CHANNEL
+FID_HOLDER_CERT = 0xC001  # X.509 certificate of the holder's signature key (signature application)
+HOLDER_CERT_SFI = 0x01
+TAG_BAC_SEED = 0x0062  # PUT DATA P1-P2 for the BAC key seed
+PIN_REF = 0x81
+PUK_REF = 0x82
+PIN_BLOCK = 8
+PIN_LENGTH = 6
+PUK_LENGTH = 8
+
+
+def pin_block(pin: str) -> bytes:
+    """A PIN as ASCII digits padded with FF to 8 bytes (ISO/IEC 7816-4 §11.5.6 data field)."""
+    if not pin.isdigit() or not 4 <= len(pin) <= PIN_BLOCK:
+        raise ValueError("PIN must be 4 to 8 digits")
+    return pin.encode("ascii").ljust(PIN_BLOCK, b"\xff")

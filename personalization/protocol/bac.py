@@ -16,31 +16,6 @@ from personalization.status_words import SW, CardError
 
 INS_GET_CHALLENGE = 0x84
 INS_MUTUAL_AUTHENTICATE = 0x82
-_WEIGHTS = (7, 3, 1)
-
-
-def check_digit(field: str) -> str:
-    """MRZ check digit (ICAO 9303-3 §4.9)."""
-    total = 0
-    for i, ch in enumerate(field):
-        if ch.isdigit():
-            value = int(ch)
-        elif ch.isalpha():
-            value = ord(ch.upper()) - 55
-        else:
-            value = 0
-        total += value * _WEIGHTS[i % 3]
-    return str(total % 10)
-
-
-def mrz_information(document_number: str, birth_date: str, expiry_date: str) -> str:
-    """Document number, birth and expiry date (YYMMDD) each with its check digit (§9.7.2)."""
-    number = document_number.upper().ljust(9, "<")
-    return (
-        number + check_digit(number)
-        + birth_date + check_digit(birth_date)
-        + expiry_date + check_digit(expiry_date)
-    )
 
 
 def key_seed(mrz_info: str) -> bytes:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from personalization.apdu import CommandAPDU, ResponseAPDU
 from personalization.lds import profile
+from personalization.lds.profile import TAG_BAC_SEED
 from personalization.protocol.scp03 import C_DECRYPTION
 from personalization.status_words import SW, CardError
 from personalization.virtual_card.bac_chip import BacChip
 from personalization.virtual_card.context import Context
 
 OK = SW.OK
-TAG_BAC_SEED = 0x0062  # PUT DATA P1-P2 for the BAC key seed (project card profile v1)
 
 
 def put_data(ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:

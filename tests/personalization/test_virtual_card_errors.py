@@ -9,6 +9,7 @@ import pytest
 from personalization import commands
 from personalization.apdu import CommandAPDU, ResponseAPDU, chain
 from personalization.lds import profile
+from personalization.lds.profile import pin_block
 from personalization.protocol.kdf import StaticKeys, diversify_keys
 from personalization.protocol.scp03 import LEVEL_FULL, Scp03Channel, put_key_data
 from personalization.status_words import CardError, CardRemovedError
@@ -16,7 +17,6 @@ from personalization.transport.base import Transport
 from personalization.transport.in_process import InProcessTransport
 from personalization.transport.pcsc import PcscTransport
 from personalization.virtual_card import FaultPlan, VirtualCard
-from personalization.virtual_card.signature_app import pin_block
 from personalization.vpcd import VirtualReaderSlot
 
 Keys = Callable[[bytes], StaticKeys]

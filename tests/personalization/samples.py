@@ -1,0 +1,49 @@
+"""Sample holder and document data for the LDS and station tests (ICAO's test state UTO)."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import date
+
+from PIL import Image
+
+from personalization.lds.holder import DocumentData, HolderData
+
+
+def jpeg(size: tuple[int, int], target_bytes: int = 0) -> bytes:
+    """A JPEG of about target_bytes: random noise compresses poorly, so its size is easy to steer."""
+    width, height = size
+    noise = Image.frombytes("RGB", size, os.urandom(width * height * 3))
+    quality = 90
+    while True:
+        buf = io.BytesIO()
+        noise.save(buf, "JPEG", quality=quality)
+        if len(buf.getvalue()) <= target_bytes or not target_bytes or quality <= 5:
+            return buf.getvalue()
+        quality -= 5
+
+
+def holder(face_bytes: int = 20_000) -> HolderData:
+    return HolderData(
+        mrz_name="ALRAZY<<ABW<BKR<MXHMD",
+        full_name_arabic="أبو بكر محمد بن زكريا الرازي",
+        birth_date=date(1985, 7, 12),
+        sex="M",
+        nationality="UTO",
+        personal_number="198507120011",
+        place_of_birth="الري",
+        address="12 شارع الجامعة، المدينة",
+        face_jpeg=jpeg((240, 320), face_bytes),
+        signature_jpeg=jpeg((300, 80), 3_000),
+    )
+
+
+def document(number: str = "D23145890") -> DocumentData:
+    return DocumentData(
+        document_number=number,
+        issuing_state="UTO",
+        issue_date=date(2026, 11, 1),
+        expiry_date=date(2036, 10, 31),
+        issuing_authority="Civil Status Department / دائرة الأحوال المدنية",
+    )
