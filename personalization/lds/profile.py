@@ -32,6 +32,7 @@ APP_PERSONALIZED = 0x0F
 APP_LOCKED = 0x83
 
 DEFAULT_MAX_AUTH_FAILURES = 10
+KDD_PREFIX = b"CI"  # 2 bytes of issuer/batch code ahead of the 8-byte serial: our card stock
 
 # Access conditions for one operation: a bitmask of what satisfies it.
 AC_ALWAYS = 0x00

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from personalization.lds.holder import HolderData
 from personalization.lds.signer import Signer
 from personalization.protocol.kdf import StaticKeys, diversify_keys
 
@@ -21,7 +22,13 @@ class HolderSubject:
 
     common_name: str
     serial_number: str
-    country: str
+
+    @classmethod
+    def of(cls, holder: HolderData) -> HolderSubject:
+        """Names in reading order from the reviewed MRZ name: secondary identifiers, then primary."""
+        primary, _, secondary = holder.mrz_name.rstrip("<").partition("<<")
+        words = [*secondary.split("<"), *primary.split("<")]
+        return cls(" ".join(w for w in words if w), holder.personal_number)
 
 
 class IssuingCA(Protocol):

@@ -50,7 +50,8 @@ class TrainingIssuingCA:
 
     def certify(self, public_point: bytes, subject: HolderSubject) -> bytes:
         public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_point)
-        name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, subject.country),
+        country = self._cert.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)[0].value
+        name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, str(country)),
                           x509.NameAttribute(NameOID.SERIAL_NUMBER, subject.serial_number),
                           x509.NameAttribute(NameOID.COMMON_NAME, subject.common_name)])
         cert = _certificate(name, public, self._cert.subject, self._key, False, 5 * 365)

@@ -27,6 +27,15 @@ class Transport(ABC):
         """Close the connection (and power the card down where the link allows)."""
 
     _atr: bytes = b""
+    apdus: int = 0  # command APDUs sent, GET RESPONSE and 6Cxx resends included
+
+    def _exchange(self, raw: bytes) -> ResponseAPDU:
+        self.apdus += 1
+        return ResponseAPDU.parse(self.transmit_raw(raw))
+
+    @property
+    def connected(self) -> bool:
+        return bool(self._atr)
 
     @property
     def atr(self) -> bytes:
@@ -46,11 +55,9 @@ class Transport(ABC):
 
     def transmit(self, command: CommandAPDU | bytes) -> ResponseAPDU:
         cmd = CommandAPDU.parse(command) if isinstance(command, bytes) else command
-        response = ResponseAPDU.parse(self.transmit_raw(cmd.to_bytes()))
+        response = self._exchange(cmd.to_bytes())
         if response.sw1 == 0x6C:
-            response = ResponseAPDU.parse(
-                self.transmit_raw(cmd.with_le(response.sw2 or 256).to_bytes())
-            )
+            response = self._exchange(cmd.with_le(response.sw2 or 256).to_bytes())
         data = response.data
         rounds = 0
         while response.sw1 == 0x61:
@@ -58,7 +65,7 @@ class Transport(ABC):
             if rounds > MAX_GET_RESPONSE_ROUNDS:
                 raise TransportError("card keeps answering 61xx")
             get = CommandAPDU(cmd.cla & 0x80, 0xC0, 0, 0, le=response.sw2 or 256)
-            response = ResponseAPDU.parse(self.transmit_raw(get.to_bytes()))
+            response = self._exchange(get.to_bytes())
             data += response.data
         return ResponseAPDU(data, response.sw)
 

@@ -1,0 +1,256 @@
+"""Personalization of one card as a host-side sequence of steps (DESIGN §4, GPC 2.3, ICAO 9303).
+
+Identity and keys are checked before the first write; every step records its outcome; any failure
+raises PersonalizationError naming the step and the status word. Nothing is retried on the card.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from personalization import commands, inspection, tlv
+from personalization.apdu import CommandAPDU
+from personalization.capabilities import CardCapabilities, read_capabilities
+from personalization.lds import profile
+from personalization.lds.builder import Lds
+from personalization.protocol.scp03 import LEVEL_FULL, Scp03Channel
+from personalization.station.ports import HolderSubject, StationPki
+from personalization.station.result import (
+    CardRefused,
+    Credentials,
+    PersonalizationError,
+    PersonalizationResult,
+    Step,
+    StepOutcome,
+)
+from personalization.status_words import CardError, TransportError
+from personalization.transport.base import Transport
+
+SCP03_OVERHEAD = 16 + 8  # C-DECRYPTION padding and the C-MAC (GPC Amd D §6.2.4, §6.2.6)
+TAG_CPLC = 0x9F7F
+TAG_KDD = 0x9F6E
+GET_DATA_CPLC = CommandAPDU(0x80, 0xCA, 0x9F, 0x7F, le=256)
+SET_STATUS_APP = 0x40
+SET_STATUS_CARD = 0x80
+
+
+@dataclass(frozen=True)
+class CardOrder:
+    """What to write on one card: the LDS (already signed) and who the holder certificate names."""
+
+    lds: Lds
+    subject: HolderSubject
+
+
+def random_digits(n: int) -> str:
+    return "".join(str(secrets.randbelow(10)) for _ in range(n))
+
+
+class Personalizer:
+    """Runs the steps on one card through any transport; `observer` sees each step start and end."""
+
+    def __init__(self, transport: Transport, pki: StationPki,
+                 observer: Callable[[Step, StepOutcome | None], None] | None = None) -> None:
+        self.transport = transport
+        self.pki = pki
+        self.observer = observer
+        self.result = PersonalizationResult()
+        self.caps = CardCapabilities()
+        self._public_point = b""
+
+    def __repr__(self) -> str:
+        return f"Personalizer({self.transport!r})"
+
+    @contextmanager
+    def _step(self, step: Step) -> Iterator[None]:
+        if self.observer:
+            self.observer(step, None)
+        start, before = time.perf_counter(), self.transport.apdus
+        failure: PersonalizationError | None = None
+        try:
+            yield
+        except PersonalizationError as exc:
+            failure = exc
+        except CardError as exc:
+            failure = PersonalizationError(step, exc.context or "card refused the command", exc.sw)
+        except TransportError as exc:
+            failure = PersonalizationError(step, f"card or reader lost: {exc}")
+        outcome = StepOutcome(step, failure is None, self.transport.apdus - before,
+                              (time.perf_counter() - start) * 1000,
+                              failure.sw if failure else None, failure.reason if failure else "")
+        self.result.steps.append(outcome)
+        if self.observer:
+            self.observer(step, outcome)
+        if failure is not None:
+            raise failure
+
+    def run(self, order: CardOrder) -> PersonalizationResult:
+        """All steps in DESIGN §4 order; returns the result or raises PersonalizationError."""
+        self.result.ds_certificate = self.pki.document_signer.certificate
+        with self._step(Step.IDENTIFY):
+            self.identify()
+        with self._step(Step.OPEN_CHANNEL):
+            lds_channel = self.open_channel(profile.LDS_AID, Step.OPEN_CHANNEL)
+        with self._step(Step.WRITE_LDS):
+            self.write_lds(lds_channel, order.lds)
+        with self._step(Step.BAC_SEED):
+            lds_channel.transmit(CommandAPDU(0x00, 0xDA, profile.TAG_BAC_SEED >> 8,
+                                             profile.TAG_BAC_SEED & 0xFF, order.lds.bac_seed)).check(
+                "PUT DATA BAC key seed")
+        with self._step(Step.HOLDER_KEY):
+            signature_channel = self.open_channel(profile.SIGNATURE_AID, Step.HOLDER_KEY)
+            self.holder_key(signature_channel, order.subject)
+        with self._step(Step.PIN):
+            self.result.credentials = self.set_pins(signature_channel)
+        with self._step(Step.VERIFY):
+            self.verify(order.lds)
+        with self._step(Step.LOCK):
+            self.lock()
+        return self.result
+
+    # --- steps -------------------------------------------------------------------------
+    def identify(self) -> None:
+        """ATR, declared limits, KDD and CPLC: a card from our stock, blank (reads only)."""
+        if not self.transport.connected:
+            self.transport.connect()
+        atr = self.result.atr = self.transport.atr
+        if atr != profile.atr():
+            raise CardRefused(Step.IDENTIFY, f"not a card of profile v1 (ATR {atr.hex().upper()})")
+        self.caps = read_capabilities(self.transport, atr)
+        fci = self.transport.transmit(commands.select_aid(profile.ISD_AID)).check("SELECT ISD")
+        kdd = _find(fci, TAG_KDD)
+        if kdd is None or not kdd.startswith(profile.KDD_PREFIX):
+            raise CardRefused(Step.IDENTIFY, "card is not from our stock (KDD prefix)")
+        self.result.kdd = kdd
+        self.result.serial = int.from_bytes(kdd[len(profile.KDD_PREFIX):], "big")
+        self.result.cplc = tlv.find(self.transport.transmit(GET_DATA_CPLC).check("GET DATA CPLC"),
+                                    TAG_CPLC) or b""
+
+    def open_channel(self, aid: bytes, step: Step) -> Scp03Channel:
+        """SELECT the application (it must still be blank) and open SCP03 with the keystore's keys."""
+        fci = self.transport.transmit(commands.select_aid(aid)).check(f"SELECT {aid.hex().upper()}")
+        life_cycle = _find(fci, 0x8A)
+        if life_cycle != bytes((profile.APP_SELECTABLE,)):
+            raise CardRefused(step, f"application {aid.hex().upper()} is not blank")
+        channel = Scp03Channel(self.transport, self.pki.card_keys.card_keys, LEVEL_FULL)
+        try:
+            info = channel.open()
+        except CardError as exc:
+            raise CardRefused(step, f"secure channel refused: {exc.context}", exc.sw) from exc
+        if not hmac.compare_digest(info.kdd, self.result.kdd):
+            raise CardRefused(step, "the card changed its KDD between selections")
+        return channel
+
+    def write_lds(self, channel: Scp03Channel, lds: Lds) -> None:
+        """CREATE FILE then as few UPDATE BINARY as the card's declared buffer allows."""
+        chunk = self.caps.write_chunk(SCP03_OVERHEAD)
+        for ef, data in lds.files.items():
+            channel.transmit(commands.create_ef(ef.fid, len(data), ef.sfi, profile.LDS_READ_AC,
+                                                profile.LDS_WRITE_AC)).check(f"CREATE FILE {ef.name}")
+            # CREATE FILE leaves the new EF current: the writes need no SELECT.
+            for offset in range(0, len(data), chunk):
+                channel.transmit(commands.update_binary(offset, data[offset:offset + chunk])).check(
+                    f"UPDATE BINARY {ef.name}@{offset}")
+
+    def holder_key(self, channel: Scp03Channel, subject: HolderSubject) -> None:
+        """Key pair generated on the card, certified by the issuing CA, certificate written back."""
+        answer = channel.transmit(CommandAPDU(0x00, 0x47, 0x80, 0x00, le=256)).check(
+            "GENERATE ASYMMETRIC KEY PAIR")
+        point = tlv.find(tlv.find(answer, 0x7F49) or b"", 0x86)
+        if point is None or len(point) != 65:
+            raise PersonalizationError(Step.HOLDER_KEY, "card returned no P-256 public key")
+        self._public_point = point
+        certificate = self.pki.issuing_ca.certify(point, subject)
+        self.result.holder_certificate = certificate
+        chunk = self.caps.write_chunk(SCP03_OVERHEAD)
+        channel.transmit(commands.create_ef(profile.FID_HOLDER_CERT, len(certificate),
+                                            profile.HOLDER_CERT_SFI, profile.AC_ALWAYS,
+                                            profile.AC_SECURE_CHANNEL)).check("CREATE FILE certificate")
+        for offset in range(0, len(certificate), chunk):
+            channel.transmit(commands.update_binary(offset, certificate[offset:offset + chunk])).check(
+                "UPDATE BINARY certificate")
+
+    def set_pins(self, channel: Scp03Channel) -> Credentials:
+        """Random PIN and PUK as initial reference data, under C-DECRYPTION (ISO/IEC 7816-4 §11.5.7)."""
+        credentials = Credentials(random_digits(profile.PIN_LENGTH), random_digits(profile.PUK_LENGTH))
+        for ref, value, what in ((profile.PIN_REF, credentials.pin, "PIN"),
+                                 (profile.PUK_REF, credentials.puk, "PUK")):
+            channel.transmit(CommandAPDU(0x00, 0x24, 0x01, ref, profile.pin_block(value))).check(
+                f"CHANGE REFERENCE DATA {what}")
+        return credentials
+
+    def verify(self, lds: Lds) -> None:
+        """Read back as an inspection system: BAC from the MRZ, SM reads, passive authentication."""
+        csca = x509.load_der_x509_certificate(self.pki.csca)
+        mrz = lds.mrz
+        read = inspection.inspect(self.transport, self.caps, mrz.document_number, mrz.birth_date,
+                                  mrz.expiry_date, [csca])
+        if not read.verdict.valid:
+            raise PersonalizationError(Step.VERIFY, "passive authentication failed: "
+                                       + "; ".join(read.verdict.failures))
+        for ef, data in lds.files.items():
+            if read.files.get(ef) != data:
+                raise PersonalizationError(Step.VERIFY, f"{ef.name} read back differs from what was written")
+        self.transport.transmit(commands.select_aid(profile.SIGNATURE_AID, fci=False)).check(
+            "SELECT signature application")
+        certificate = inspection.read_ef(self.transport, _HOLDER_CERT_EF,
+                                         self.caps.read_chunk(0))
+        self._check_holder_certificate(certificate)
+
+    def _check_holder_certificate(self, der: bytes) -> None:
+        issuer = x509.load_der_x509_certificate(self.pki.issuing_ca.certificate)
+        try:
+            cert = x509.load_der_x509_certificate(der)
+            cert.verify_directly_issued_by(issuer)
+        except (ValueError, TypeError, InvalidSignature) as exc:
+            raise PersonalizationError(Step.VERIFY, f"holder certificate does not verify: {exc}") from exc
+        public = cert.public_key()
+        if not isinstance(public, ec.EllipticCurvePublicKey) or public.public_bytes(
+                Encoding.X962, PublicFormat.UncompressedPoint) != self._public_point:
+            raise PersonalizationError(Step.VERIFY, "holder certificate is not for the card's key")
+        if der != self.result.holder_certificate:
+            raise PersonalizationError(Step.VERIFY, "holder certificate read back differs")
+
+    def lock(self) -> None:
+        """Applications to PERSONALIZED (no more writes), card to SECURED (GPC 2.3 §11.10)."""
+        self.transport.transmit(commands.select_aid(profile.ISD_AID, fci=False)).check("SELECT ISD")
+        channel = Scp03Channel(self.transport, self.pki.card_keys.card_keys, LEVEL_FULL)
+        channel.open()
+        for aid in (profile.LDS_AID, profile.SIGNATURE_AID):
+            channel.transmit(CommandAPDU(0x80, 0xF0, SET_STATUS_APP, profile.APP_PERSONALIZED, aid)).check(
+                f"SET STATUS application {aid.hex().upper()}")
+        channel.transmit(CommandAPDU(0x80, 0xF0, SET_STATUS_CARD, profile.SECURED)).check(
+            "SET STATUS card SECURED")
+
+
+# The holder certificate is read like an LDS file: by short EF id, length from its TLV header.
+_HOLDER_CERT_EF = profile.LdsFile("certificate", profile.FID_HOLDER_CERT, profile.HOLDER_CERT_SFI, 0x30)
+
+
+def _find(data: bytes, tag: int) -> bytes | None:
+    """A tag anywhere in a BER-TLV tree (FCI templates nest their proprietary data)."""
+    for item in tlv.iterate(data):
+        if item.tag == tag:
+            return item.value
+        if item.constructed:
+            found = _find(item.value, tag)
+            if found is not None:
+                return found
+    return None
+
+
+def personalize(transport: Transport, pki: StationPki, order: CardOrder,
+                observer: Callable[[Step, StepOutcome | None], None] | None = None
+                ) -> PersonalizationResult:
+    """Personalize, verify and lock the card in the transport's reader."""
+    return Personalizer(transport, pki, observer).run(order)
