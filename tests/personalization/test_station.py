@@ -153,4 +153,5 @@ def test_verification_catches_a_wrong_sod(tmp_path: Path, pki: StationPki, order
     forged = dataclasses.replace(order, lds=builder.build(document(), holder(2000), other.document_signer))
     with pytest.raises(PersonalizationError) as caught:
         personalize(InProcessTransport(VirtualCard.blank(0x7001, MASTER_KEY)), pki, forged)
-    assert caught.value.step is Step.VERIFY and "DS certificate issued by a trusted CSCA" in caught.value.reason
+    assert caught.value.step is Step.VERIFY
+    assert "DS certificate issued by a trusted CSCA" in caught.value.reason
