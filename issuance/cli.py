@@ -162,9 +162,10 @@ def _register() -> None:
     from enrollment.cli import photo
     from issuance.cli_ops import COMMANDS
     from personalization.cli import card_sim
+    from personalization.cli_read import card
     from workers.cli import reconcile, worker
 
-    for command in (*COMMANDS, worker, reconcile, photo, card_sim):
+    for command in (*COMMANDS, worker, reconcile, photo, card_sim, card):
         main.add_command(command)
 
 

@@ -1,0 +1,133 @@
+"""`issuance card read` on a personalized card, in-process and through pcscd; openssl checks the dump."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from issuance.cli import main
+from personalization import tlv
+from personalization.lds import builder, profile, sod
+from personalization.station import training_pki
+from personalization.station.ports import HolderSubject, StationPki
+from personalization.station.steps import CardOrder, personalize
+from personalization.transport.in_process import InProcessTransport
+from personalization.transport.pcsc import PcscTransport
+from personalization.virtual_card import VirtualCard
+from personalization.vpcd import VirtualReaderSlot
+from tests.personalization.conftest import MASTER_KEY, worker_reader
+from tests.personalization.samples import document, holder
+
+
+@pytest.fixture(scope="module")
+def pki() -> StationPki:
+    return training_pki.generate(MASTER_KEY, "UT")
+
+
+@pytest.fixture(scope="module")
+def order(pki: StationPki) -> CardOrder:
+    person = holder()
+    return CardOrder(builder.build(document(), person, pki.document_signer), HolderSubject.of(person))
+
+
+@pytest.fixture
+def card_file(tmp_path: Path, pki: StationPki, order: CardOrder) -> Path:
+    path = tmp_path / "card.json"
+    personalize(InProcessTransport(VirtualCard.blank(0x8001, MASTER_KEY, path)), pki, order)
+    return path
+
+
+@pytest.fixture
+def csca_pem(tmp_path: Path, pki: StationPki) -> Path:
+    path = tmp_path / "csca.pem"
+    path.write_bytes(x509.load_der_x509_certificate(pki.csca).public_bytes(Encoding.PEM))
+    return path
+
+
+def _read(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["card", "read", *args])
+    return result.exit_code, result.output
+
+
+def test_read_dump_and_openssl_verify(card_file: Path, csca_pem: Path, tmp_path: Path,
+                                      order: CardOrder) -> None:
+    dump = tmp_path / "chip"
+    code, out = _read("--card", str(card_file), "--mrz", order.lds.mrz.text, "--csca", str(csca_pem),
+                      "--dump", str(dump), "--json")
+    assert code == 0, out
+    report = json.loads(out)
+    assert report["verdict"]["valid"] and report["holder"]["document_number"] == "D23145890"
+    assert report["details"]["full_name"] == "أبو بكر محمد بن زكريا الرازي"
+    assert sorted(p.name for p in dump.iterdir()) == sorted(f.dump_name for f in profile.LDS_FILES)
+    for ef, data in order.lds.files.items():
+        assert (dump / ef.dump_name).read_bytes() == data
+
+    # openssl, not our code, checks the SOD read back against the exported CSCA.
+    cms, _ = tlv.decode_one((dump / "EF.SOD.bin").read_bytes())
+    (tmp_path / "sod.der").write_bytes(cms.value)
+    done = subprocess.run(["openssl", "cms", "-verify", "-inform", "DER", "-in", str(tmp_path / "sod.der"),
+                           "-CAfile", str(csca_pem), "-purpose", "any", "-binary",
+                           "-out", str(tmp_path / "so.der")], capture_output=True)
+    assert done.returncode == 0, done.stderr
+    hashes = {h["number"].native: h["hash"].native
+              for h in sod.LdsSecurityObject.load((tmp_path / "so.der").read_bytes())["hashes"]}
+    for ef in profile.DATA_GROUPS:
+        assert hashes[ef.number] == hashlib.sha256((dump / ef.dump_name).read_bytes()).digest()
+
+
+def test_text_report_and_doc_number_access(card_file: Path, csca_pem: Path) -> None:
+    code, out = _read("--card", str(card_file), "--doc-number", "D23145890", "--birth", "850712",
+                      "--expiry", "361031", "--csca", str(csca_pem))
+    assert code == 0, out
+    assert "VALID" in out.splitlines()[-1] and "الرازي" in out
+
+
+def test_a_tampered_card_is_not_valid(card_file: Path, csca_pem: Path, order: CardOrder) -> None:
+    data = json.loads(card_file.read_text())
+    lds = next(df for df in data["dfs"] if df["aid"] == profile.LDS_AID.hex())
+    dg11 = next(f for f in lds["files"] if f["fid"] == profile.DG11.fid)
+    dg11["data"] = dg11["data"].replace("d8b1d8a7d8b2d98a", "d8b1d8a7d8b2d989")  # رازي → رازى
+    card_file.write_text(json.dumps(data))
+    code, out = _read("--card", str(card_file), "--mrz", order.lds.mrz.text, "--csca", str(csca_pem))
+    assert code == 3 and "FAIL DG11 hash" in out
+
+
+def test_without_csca_the_verdict_says_so(card_file: Path, order: CardOrder) -> None:
+    code, out = _read("--card", str(card_file), "--mrz", order.lds.mrz.text)
+    assert code == 3 and "pass --csca" in out
+
+
+def test_wrong_mrz_is_a_clear_error(card_file: Path) -> None:
+    code, out = _read("--card", str(card_file), "--doc-number", "D23145899", "--birth", "850712",
+                      "--expiry", "361031")
+    assert code == 1 and "cannot read the card" in out and "MUTUAL AUTHENTICATE" in out
+
+
+def test_fuzzed_access_keys_give_usage_errors(card_file: Path) -> None:
+    rng = random.Random(5)
+    for _ in range(60):
+        text = "".join(rng.choice("ABC019<\n -é") for _ in range(rng.randint(0, 95)))
+        code, out = _read("--card", str(card_file), "--mrz", text)
+        assert code == 2 and "--mrz" in out
+    code, out = _read("--card", str(card_file), "--doc-number", "D1", "--birth", "85-07-12",
+                      "--expiry", "361031")
+    assert code == 2 and "--birth" in out and "YYMMDD" in out
+
+
+@pytest.mark.pcsc
+def test_read_through_pcscd(card_file: Path, csca_pem: Path, order: CardOrder, slot: VirtualReaderSlot
+                            ) -> None:
+    _, name = worker_reader()
+    slot.insert(VirtualCard.load(card_file))
+    PcscTransport(name).wait_for_card(timeout=5)
+    code, out = _read("--reader", name, "--mrz", order.lds.mrz.text, "--csca", str(csca_pem), "--json")
+    assert code == 0, out
+    assert json.loads(out)["face"]["width"] == 240
