@@ -18,13 +18,13 @@ from personalization import tlv
 from personalization.lds import builder, profile, sod
 from personalization.station import training_pki
 from personalization.station.ports import HolderSubject, StationPki
+from personalization.station.specimen import document, holder
 from personalization.station.steps import CardOrder, personalize
 from personalization.transport.in_process import InProcessTransport
 from personalization.transport.pcsc import PcscTransport
 from personalization.virtual_card import VirtualCard
 from personalization.vpcd import VirtualReaderSlot
 from tests.personalization.conftest import MASTER_KEY, worker_reader
-from tests.personalization.samples import document, holder
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from personalization.lds import builder, com, dg1, dg2, dg7, dg11, dg12, passive
 from personalization.lds.holder import DocumentData, LdsInputError
 from personalization.lds.mrz import td1
 from personalization.station import training_pki
-from tests.personalization.samples import document, holder
+from personalization.station.specimen import document, holder
 
 MASTER = bytes(range(0x40, 0x50))
 

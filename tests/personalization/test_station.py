@@ -14,13 +14,13 @@ from personalization.lds import builder, profile
 from personalization.station import training_pki
 from personalization.station.ports import HolderSubject, StationPki
 from personalization.station.result import CardRefused, PersonalizationError, Step
+from personalization.station.specimen import document, holder
 from personalization.station.steps import CardOrder, personalize
 from personalization.status_words import SW
 from personalization.transport.base import Transport
 from personalization.transport.in_process import InProcessTransport
 from personalization.virtual_card import FaultPlan, VirtualCard
 from tests.personalization.conftest import MASTER_KEY
-from tests.personalization.samples import document, holder
 
 
 @pytest.fixture(scope="module")

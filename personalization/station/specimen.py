@@ -1,4 +1,4 @@
-"""Sample holder and document data for the LDS and station tests (ICAO's test state UTO)."""
+"""Specimen holder and document (ICAO test state UTO) for self-test, training, tests and benches."""
 
 from __future__ import annotations
 
