@@ -163,9 +163,10 @@ def _register() -> None:
     from issuance.cli_ops import COMMANDS
     from personalization.cli import card_sim
     from personalization.cli_read import card
+    from personalization.cli_station import station
     from workers.cli import reconcile, worker
 
-    for command in (*COMMANDS, worker, reconcile, photo, card_sim, card):
+    for command in (*COMMANDS, worker, reconcile, photo, card_sim, card, station):
         main.add_command(command)
 
 
