@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.apdu_roundtrip import measure
 from personalization.capabilities import CardCapabilities
 from personalization.lds import builder, profile
 from personalization.lds.signer import Signer
@@ -33,7 +34,6 @@ from personalization.virtual_card import VirtualCard
 from personalization.vpcd import VirtualReaderSlot
 
 REPO = Path(__file__).resolve().parents[1]
-NO_OP = bytes.fromhex("00A4000C023F00")
 FACE_BYTES = 20 * 1024
 CARD_SECONDS = 0.5
 KEYSTORE_MS = 20.0
@@ -87,15 +87,10 @@ def minimum_apdus(lds: builder.Lds, certificate: int, caps: CardCapabilities) ->
     return identify + lds_write + holder + verify + lock
 
 
-def no_op_ms(transport: Transport, rounds: int = 500) -> float:
-    for _ in range(50):
-        transport.transmit_raw(NO_OP)
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        transport.transmit_raw(NO_OP)
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+def no_op_ms(transport: Transport) -> float:
+    """Median no-op round trip in milliseconds (the same measure as bench/apdu_roundtrip.py)."""
+    median_us, _ = measure(transport, 500)
+    return median_us / 1000
 
 
 def main() -> int:

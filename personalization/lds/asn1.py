@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from asn1crypto import core
@@ -12,9 +13,21 @@ def app(number: int) -> dict[str, Any]:
     return {"implicit": ("application", number)}
 
 
-def tag_list(tags: list[int]) -> bytes:
-    """Tag list (5C) value: the one-byte LDS tags of the files present (ICAO 9303-10 §4.6.1)."""
-    return bytes(tags)
+def tag_list(tags: tuple[int, ...] | list[int]) -> bytes:
+    """Tag list (5C) value: the tags concatenated, each in its own length (ICAO 9303-10 §4.6.1, §4.7.11)."""
+    return b"".join(t.to_bytes(max(1, (t.bit_length() + 7) // 8), "big") for t in tags)
+
+
+def compact_date(day: date) -> str:
+    """yyyymmdd, the full dates of DG11 and DG12 (ICAO 9303-10 §4.7.11)."""
+    return day.strftime("%Y%m%d")
+
+
+def parse_compact_date(text: str, what: str) -> date:
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError as exc:
+        raise ValueError(f"{what}: not a yyyymmdd date") from exc
 
 
 def load(spec: type[core.Asn1Value], data: bytes, what: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from asn1crypto import core
 
 from personalization.lds import profile
-from personalization.lds.asn1 import app, load
+from personalization.lds.asn1 import app, load, tag_list
 
 
 class EfCom(core.Sequence):
@@ -24,7 +24,7 @@ def build(files: list[profile.LdsFile]) -> bytes:
     """EF.COM listing the data groups among `files` (EF.COM and EF.SOD are not listed)."""
     tags = [f.tag for f in files if f.number is not None]
     return EfCom({"lds_version": profile.LDS_VERSION, "unicode_version": profile.UNICODE_VERSION,
-                  "tag_list": bytes(tags)}).dump()
+                  "tag_list": tag_list(tags)}).dump()
 
 
 def data_group_tags(data: bytes) -> list[int]:

@@ -7,7 +7,7 @@ from datetime import date
 
 from asn1crypto import core
 
-from personalization.lds.asn1 import app, load
+from personalization.lds.asn1 import app, compact_date, load, parse_compact_date, tag_list
 from personalization.lds.holder import HolderData
 
 # 5F0E full name, 5F10 personal number, 5F2B full date of birth, 5F11 place of birth, 5F42 address
@@ -40,10 +40,10 @@ class PersonalDetails:
 
 def build(holder: HolderData) -> bytes:
     return Dg11({
-        "tag_list": b"".join(t.to_bytes(2, "big") for t in TAGS),
+        "tag_list": tag_list(TAGS),
         "full_name": holder.full_name_arabic,
         "personal_number": holder.personal_number,
-        "full_birth_date": holder.birth_date.strftime("%Y%m%d"),
+        "full_birth_date": compact_date(holder.birth_date),
         "place_of_birth": holder.place_of_birth,
         "address": holder.address,
     }).dump()
@@ -51,7 +51,6 @@ def build(holder: HolderData) -> bytes:
 
 def parse(data: bytes) -> PersonalDetails:
     value = load(Dg11, data, "DG11")
-    born = value["full_birth_date"].native
-    return PersonalDetails(value["full_name"].native, value["personal_number"].native,
-                           date(int(born[:4]), int(born[4:6]), int(born[6:8])),
+    born = parse_compact_date(value["full_birth_date"].native, "DG11 date of birth")
+    return PersonalDetails(value["full_name"].native, value["personal_number"].native, born,
                            value["place_of_birth"].native, value["address"].native)

@@ -7,7 +7,7 @@ from datetime import date
 
 from asn1crypto import core
 
-from personalization.lds.asn1 import app, load
+from personalization.lds.asn1 import app, compact_date, load, parse_compact_date, tag_list
 from personalization.lds.holder import DocumentData
 
 TAGS = (0x5F19, 0x5F26)
@@ -33,14 +33,13 @@ class IssuingDetails:
 
 def build(document: DocumentData) -> bytes:
     return Dg12({
-        "tag_list": b"".join(t.to_bytes(2, "big") for t in TAGS),
+        "tag_list": tag_list(TAGS),
         "issuing_authority": document.issuing_authority,
-        "date_of_issue": document.issue_date.strftime("%Y%m%d"),
+        "date_of_issue": compact_date(document.issue_date),
     }).dump()
 
 
 def parse(data: bytes) -> IssuingDetails:
     value = load(Dg12, data, "DG12")
-    issued = value["date_of_issue"].native
-    return IssuingDetails(value["issuing_authority"].native,
-                          date(int(issued[:4]), int(issued[4:6]), int(issued[6:8])))
+    issued = parse_compact_date(value["date_of_issue"].native, "DG12 date of issue")
+    return IssuingDetails(value["issuing_authority"].native, issued)

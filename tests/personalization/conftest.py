@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from personalization.lds import builder
 from personalization.protocol.kdf import StaticKeys, diversify_keys
+from personalization.station import training_pki
+from personalization.station.ports import HolderSubject, StationPki
+from personalization.station.specimen import document, holder
+from personalization.station.steps import CardOrder
 from personalization.transport.base import Transport
 from personalization.transport.in_process import InProcessTransport
 from personalization.transport.pcsc import PcscTransport
@@ -99,3 +104,14 @@ def transport(request: pytest.FixtureRequest, blank_card: VirtualCard) -> Iterat
     t.connect()
     yield t
     t.disconnect()
+
+
+@pytest.fixture(scope="module")
+def pki() -> StationPki:
+    return training_pki.generate(MASTER_KEY, "UT")
+
+
+@pytest.fixture(scope="module")
+def order(pki: StationPki) -> CardOrder:
+    person = holder()
+    return CardOrder(builder.build(document(), person, pki.document_signer), HolderSubject.of(person))

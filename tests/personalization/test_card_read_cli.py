@@ -15,27 +15,14 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from issuance.cli import main
 from personalization import tlv
-from personalization.lds import builder, profile, sod
-from personalization.station import training_pki
-from personalization.station.ports import HolderSubject, StationPki
-from personalization.station.specimen import document, holder
+from personalization.lds import profile, sod
+from personalization.station.ports import StationPki
 from personalization.station.steps import CardOrder, personalize
 from personalization.transport.in_process import InProcessTransport
 from personalization.transport.pcsc import PcscTransport
 from personalization.virtual_card import VirtualCard
 from personalization.vpcd import VirtualReaderSlot
 from tests.personalization.conftest import MASTER_KEY, worker_reader
-
-
-@pytest.fixture(scope="module")
-def pki() -> StationPki:
-    return training_pki.generate(MASTER_KEY, "UT")
-
-
-@pytest.fixture(scope="module")
-def order(pki: StationPki) -> CardOrder:
-    person = holder()
-    return CardOrder(builder.build(document(), person, pki.document_signer), HolderSubject.of(person))
 
 
 @pytest.fixture

@@ -25,11 +25,6 @@ MASTER = bytes(range(0x40, 0x50))
 
 
 @pytest.fixture(scope="module")
-def pki() -> training_pki.StationPki:
-    return training_pki.generate(MASTER, "UT")
-
-
-@pytest.fixture(scope="module")
 def lds(pki: training_pki.StationPki) -> builder.Lds:
     return builder.build(document(), holder(), pki.document_signer)
 

@@ -12,7 +12,7 @@ from personalization import commands
 from personalization.apdu import CommandAPDU
 from personalization.lds import builder, profile
 from personalization.station import training_pki
-from personalization.station.ports import HolderSubject, StationPki
+from personalization.station.ports import StationPki
 from personalization.station.result import CardRefused, PersonalizationError, Step
 from personalization.station.specimen import document, holder
 from personalization.station.steps import CardOrder, personalize
@@ -21,17 +21,6 @@ from personalization.transport.base import Transport
 from personalization.transport.in_process import InProcessTransport
 from personalization.virtual_card import FaultPlan, VirtualCard
 from tests.personalization.conftest import MASTER_KEY
-
-
-@pytest.fixture(scope="module")
-def pki() -> StationPki:
-    return training_pki.generate(MASTER_KEY, "UT")
-
-
-@pytest.fixture(scope="module")
-def order(pki: StationPki) -> CardOrder:
-    person = holder()
-    return CardOrder(builder.build(document(), person, pki.document_signer), HolderSubject.of(person))
 
 
 def test_personalize_verify_and_lock(transport: Transport, blank_card: VirtualCard, pki: StationPki,
