@@ -77,9 +77,21 @@ def _access_key(mrz: str | None, number: str | None, birth: str | None, expiry: 
 
 
 def describe(result: InspectionResult) -> dict[str, Any]:
-    """Holder data and verdict as JSON-safe values."""
+    """Holder data and verdict as JSON-safe values; a file that does not decode is named, not fatal."""
     out: dict[str, Any] = {"verdict": result.verdict.to_dict()}
-    files = result.files
+    for reader in (_mrz_section, _details_section, _issuing_section, _face_section):
+        try:
+            out.update(reader(result.files))
+        except ValueError as exc:
+            out.setdefault("unreadable", []).append(str(exc))
+    ds = result.verdict.ds_certificate
+    if ds is not None:
+        out["document_signer"] = {"subject": ds.subject.rfc4514_string(), "serial": f"{ds.serial_number:x}"}
+    return out
+
+
+def _mrz_section(files: dict[profile.LdsFile, bytes]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     if profile.DG1 in files:
         mrz = dg1.parse(files[profile.DG1])
         primary, _, secondary = mrz.line3.rstrip("<").partition("<<")
@@ -88,19 +100,28 @@ def describe(result: InspectionResult) -> dict[str, Any]:
                          "document_number": mrz.document_number, "birth_date": mrz.birth_date,
                          "expiry_date": mrz.expiry_date, "sex": mrz.line2[7],
                          "nationality": mrz.line2[15:18]}
-    if profile.DG11 in files:
-        details = dg11.parse(files[profile.DG11])
-        out["details"] = {k: v.isoformat() if isinstance(v, date) else v for k, v in vars(details).items()}
-    if profile.DG12 in files:
-        issued = dg12.parse(files[profile.DG12])
-        out["issuing"] = {"authority": issued.issuing_authority, "date": issued.date_of_issue.isoformat()}
-    if profile.DG2 in files:
-        face = dg2.parse(files[profile.DG2])
-        out["face"] = {"width": face.width, "height": face.height, "jpeg_bytes": len(face.jpeg)}
-    ds = result.verdict.ds_certificate
-    if ds is not None:
-        out["document_signer"] = {"subject": ds.subject.rfc4514_string(), "serial": f"{ds.serial_number:x}"}
     return out
+
+
+def _details_section(files: dict[profile.LdsFile, bytes]) -> dict[str, Any]:
+    if profile.DG11 not in files:
+        return {}
+    details = dg11.parse(files[profile.DG11])
+    return {"details": {k: v.isoformat() if isinstance(v, date) else v for k, v in vars(details).items()}}
+
+
+def _issuing_section(files: dict[profile.LdsFile, bytes]) -> dict[str, Any]:
+    if profile.DG12 not in files:
+        return {}
+    issued = dg12.parse(files[profile.DG12])
+    return {"issuing": {"authority": issued.issuing_authority, "date": issued.date_of_issue.isoformat()}}
+
+
+def _face_section(files: dict[profile.LdsFile, bytes]) -> dict[str, Any]:
+    if profile.DG2 not in files:
+        return {}
+    face = dg2.parse(files[profile.DG2])
+    return {"face": {"width": face.width, "height": face.height, "jpeg_bytes": len(face.jpeg)}}
 
 
 def _print(report: dict[str, Any]) -> None:
@@ -153,7 +174,7 @@ def read(reader: str | None, card_file: Path | None, mrz: str | None, doc_number
         with transport:
             caps = read_capabilities(transport, transport.atr)
             result = inspect(transport, caps, number, born, expires, cscas, crls)
-    except (CardError, TransportError) as exc:
+    except (CardError, TransportError, ValueError) as exc:
         raise click.ClickException(f"cannot read the card: {exc}") from exc
     if not cscas:
         result.verdict.add("CSCA given", False, "pass --csca to check the chain")

@@ -95,6 +95,8 @@ def parse_face_record(record: bytes) -> FaceRecord:
         raise ValueError("not an ISO/IEC 19794-5 face record")
     block_length, points, gender = FACE_INFO.unpack_from(record, FACE_HEADER.size)[:3]
     pos = FACE_HEADER.size + FACE_INFO.size + 8 * points
+    if pos + IMAGE_INFO.size > len(record):
+        raise ValueError("face record feature points run past the record")
     image_type, data_type, width, height = IMAGE_INFO.unpack_from(record, pos)[:4]
     start = pos + IMAGE_INFO.size
     end = FACE_HEADER.size + block_length

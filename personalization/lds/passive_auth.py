@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509 import InvalidVersion
 
 from personalization.lds import sod as sod_file
 
@@ -53,7 +54,7 @@ def _issued_by(ds: x509.Certificate, cscas: list[x509.Certificate]) -> x509.Cert
     for csca in cscas:
         try:
             ds.verify_directly_issued_by(csca)
-        except (ValueError, TypeError, InvalidSignature):
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm, InvalidVersion):
             continue
         return csca
     return None
@@ -93,19 +94,27 @@ def verify(sod_bytes: bytes, files: dict[int, bytes], cscas: list[x509.Certifica
         return verdict
     for number, data in sorted(files.items()):
         expected = parsed.hashes.get(number)
-        ok = expected is not None and hmac.compare_digest(hashlib.sha256(data).digest(), expected)
+        ok = isinstance(expected, bytes) and hmac.compare_digest(hashlib.sha256(data).digest(), expected)
         verdict.add(f"DG{number} hash", ok, "" if ok else "does not match EF.SOD")
     missing = sorted(set(parsed.hashes) - set(files))
     verdict.add("every hashed data group read", not missing,
                 "" if not missing else f"not read: {missing}")
-    verdict.add("message digest", hmac.compare_digest(
-        hashlib.sha256(parsed.content).digest(), parsed.message_digest))
-    ds = x509.load_der_x509_certificate(parsed.ds_certificate)
+    digest = parsed.message_digest if isinstance(parsed.message_digest, bytes) else b""
+    verdict.add("message digest", hmac.compare_digest(hashlib.sha256(parsed.content).digest(), digest))
+    try:
+        ds = x509.load_der_x509_certificate(parsed.ds_certificate)
+        ds.public_key()
+    except (ValueError, UnsupportedAlgorithm, InvalidVersion) as exc:
+        verdict.add("DS certificate decodes", False, str(exc))
+        return verdict
     verdict.ds_certificate = ds
+    verdict.add("signer is the DS certificate", parsed.signer_names_certificate)
+    verdict.add("signer digest algorithm", parsed.signer_digest_algorithm == "sha256",
+                str(parsed.signer_digest_algorithm))
     try:
         _verify_signature(ds, parsed.signature, parsed.signed_attrs)
         verdict.add("EF.SOD signature by the DS key", True)
-    except InvalidSignature:
+    except (InvalidSignature, ValueError, UnsupportedAlgorithm):
         verdict.add("EF.SOD signature by the DS key", False, "signature does not verify")
     _check_chain(verdict, ds, cscas, crls or [], at or datetime.now(UTC))
     return verdict

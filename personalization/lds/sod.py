@@ -103,12 +103,31 @@ class SodContents:
     message_digest: bytes
     signature: bytes
     signature_algorithm: str
+    signer_digest_algorithm: str
+    signer_names_certificate: bool
     ds_certificate: bytes
     cms: bytes
 
 
+def _names(sid: cms.SignerIdentifier, certificate: x509.Certificate) -> bool:
+    """The SignerInfo's identifier designates this certificate (RFC 5652 §5.3)."""
+    if sid.name == "issuer_and_serial_number":
+        ias = sid.chosen
+        return bool(ias["issuer"] == certificate.issuer
+                    and ias["serial_number"].native == certificate.serial_number)
+    return bool(sid.chosen.native == certificate.key_identifier)
+
+
 def parse(data: bytes) -> SodContents:
     """Parse EF.SOD; raises ValueError when a required part is missing or malformed."""
+    try:
+        return _parse(data)
+    except (TypeError, KeyError, IndexError, AttributeError) as exc:
+        # asn1crypto parses lazily: a malformed inner value surfaces as any of these.
+        raise ValueError(f"EF.SOD is malformed: {exc}") from exc
+
+
+def _parse(data: bytes) -> SodContents:
     info = load(EfSod, data, "EF.SOD")["content_info"]
     if info["content_type"].native != "signed_data":
         raise ValueError("EF.SOD does not hold SignedData")
@@ -136,6 +155,8 @@ def parse(data: bytes) -> SodContents:
         message_digest=attrs["message_digest"].native,
         signature=signer["signature"].native,
         signature_algorithm=signer["signature_algorithm"].signature_algo,
+        signer_digest_algorithm=signer["digest_algorithm"]["algorithm"].native,
+        signer_names_certificate=_names(signer["sid"], signed["certificates"][0].chosen),
         ds_certificate=signed["certificates"][0].chosen.dump(),
         cms=info.dump(),
     )

@@ -85,6 +85,9 @@ class Personalizer:
             failure = PersonalizationError(step, exc.context or "card refused the command", exc.sw)
         except TransportError as exc:
             failure = PersonalizationError(step, f"card or reader lost: {exc}")
+        except ValueError as exc:
+            # A file or answer read back that does not decode is a verification failure.
+            failure = PersonalizationError(step, f"unreadable data: {exc}")
         outcome = StepOutcome(step, failure is None, self.transport.apdus - before,
                               (time.perf_counter() - start) * 1000,
                               failure.sw if failure else None, failure.reason if failure else "")

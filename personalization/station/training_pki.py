@@ -14,13 +14,15 @@ from personalization.lds.signer import KeySigner
 from personalization.station.ports import HolderSubject, MasterKeyProvider, StationPki
 
 
-def _name(common_name: str, country: str) -> x509.Name:
+def name(common_name: str, country: str) -> x509.Name:
+    """C and CN."""
     return x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, country),
                       x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _certificate(subject: x509.Name, public_key: ec.EllipticCurvePublicKey, issuer: x509.Name,
+def certificate(subject: x509.Name, public_key: ec.EllipticCurvePublicKey, issuer: x509.Name,
                  issuer_key: ec.EllipticCurvePrivateKey, ca: bool, days: int) -> x509.Certificate:
+    """A P-256/SHA-256 certificate for a CA (keyCertSign, cRLSign) or an end entity (digitalSignature)."""
     now = datetime.now(UTC) - timedelta(minutes=5)
     usage = dict.fromkeys(("content_commitment", "key_encipherment", "data_encipherment",
                            "key_agreement", "encipher_only", "decipher_only"), False)
@@ -54,18 +56,18 @@ class TrainingIssuingCA:
         name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, str(country)),
                           x509.NameAttribute(NameOID.SERIAL_NUMBER, subject.serial_number),
                           x509.NameAttribute(NameOID.COMMON_NAME, subject.common_name)])
-        cert = _certificate(name, public, self._cert.subject, self._key, False, 5 * 365)
+        cert = certificate(name, public, self._cert.subject, self._key, False, 5 * 365)
         return cert.public_bytes(Encoding.DER)
 
 
 def generate(master_key: bytes, country: str = "UT") -> StationPki:
     """New CSCA, DS under it, and an issuing CA (P-256 keys generated here, never saved)."""
     csca_key, ds_key, ca_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
-    csca_name = _name("Training CSCA", country)
-    csca = _certificate(csca_name, csca_key.public_key(), csca_name, csca_key, True, 3650)
-    ds = _certificate(_name("Training DS", country), ds_key.public_key(), csca_name, csca_key,
+    csca_name = name("Training CSCA", country)
+    csca = certificate(csca_name, csca_key.public_key(), csca_name, csca_key, True, 3650)
+    ds = certificate(name("Training DS", country), ds_key.public_key(), csca_name, csca_key,
                       False, 365)
-    ca_name = _name("Training issuing CA", country)
-    ca = _certificate(ca_name, ca_key.public_key(), ca_name, ca_key, True, 3650)
+    ca_name = name("Training issuing CA", country)
+    ca = certificate(ca_name, ca_key.public_key(), ca_name, ca_key, True, 3650)
     return StationPki(MasterKeyProvider(master_key), KeySigner(ds_key, ds),
                       TrainingIssuingCA(ca_key, ca), csca.public_bytes(Encoding.DER))

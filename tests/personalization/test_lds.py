@@ -6,18 +6,21 @@ import dataclasses
 import hashlib
 import random
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from asn1crypto import core
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from mrz.checker.td1 import TD1CodeChecker
 
 from personalization.lds import builder, com, dg1, dg2, dg7, dg11, dg12, passive_auth, profile, sod
 from personalization.lds.holder import DocumentData, LdsInputError
 from personalization.lds.mrz import td1
+from personalization.lds.signer import KeySigner
 from personalization.station import training_pki
 from personalization.station.specimen import document, holder
 
@@ -183,3 +186,38 @@ def test_malformed_files_raise_value_errors() -> None:
     with pytest.raises(ValueError, match="EF.SOD does not decode"):
         sod.parse(b"\x77\x03\x30\x01\x00")
     assert isinstance(core.load(good), core.Asn1Value)
+
+
+def test_mutated_sods_never_crash_passive_authentication(lds: builder.Lds,
+                                                         pki: training_pki.StationPki) -> None:
+    rng = random.Random(8)
+    csca = [x509.load_der_x509_certificate(pki.csca)]
+    good = lds.files[profile.EF_SOD]
+    invalid = 0
+    for _ in range(400):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(data))
+            data[at] = (data[at] + rng.randrange(1, 256)) % 256
+        if rng.random() < 0.2:
+            data = data[: rng.randrange(len(data))]
+        verdict = passive_auth.verify(bytes(data), lds.data_groups, csca)
+        invalid += not verdict.valid
+    assert invalid > 350
+
+
+def test_a_revoked_ds_certificate_fails() -> None:
+    csca_key, ds_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    csca_name = training_pki.name("CSCA", "UT")
+    csca = training_pki.certificate(csca_name, csca_key.public_key(), csca_name, csca_key, True, 30)
+    ds = training_pki.certificate(training_pki.name("DS", "UT"), ds_key.public_key(), csca_name, csca_key,
+                                  False, 30)
+    signed = builder.build(document(), holder(2000), KeySigner(ds_key, ds))
+    now = datetime.now(UTC)
+    revoked = x509.RevokedCertificateBuilder().serial_number(ds.serial_number).revocation_date(now).build()
+    crl = (x509.CertificateRevocationListBuilder().issuer_name(csca_name).last_update(now)
+           .next_update(now + timedelta(days=1)).add_revoked_certificate(revoked)
+           .sign(csca_key, hashes.SHA256()))
+    assert passive_auth.verify(signed.files[profile.EF_SOD], signed.data_groups, [csca]).valid
+    verdict = passive_auth.verify(signed.files[profile.EF_SOD], signed.data_groups, [csca], [crl])
+    assert verdict.failures == ["DS certificate not revoked: listed on the CSCA's CRL"]
