@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
 
 import click
 
 from personalization.lds import builder
 from personalization.protocol.kdf import GP_TEST_KEY
 from personalization.station import specimen, training_pki
+from personalization.station.loop import Job, Observer, StationLoop
 from personalization.station.ports import HolderSubject
 from personalization.station.result import PersonalizationError, Step, StepOutcome
 from personalization.station.steps import CardOrder, personalize
@@ -56,3 +62,48 @@ def self_test(reader: str | None) -> None:
     except TransportError as exc:
         raise click.ClickException(f"no card to test: {exc}") from exc
     click.echo(f"self-test passed: card {result.serial}, {result.apdus} APDUs")
+
+
+def step_progress(label: Callable[[Job], str]) -> tuple[Observer, Callable[[], None]]:
+    """An observer drawing one progress bar per card (a step per tick) and a function to close it."""
+    bars: dict[str, Any] = {}
+
+    def observe(job: Job, step: Step, outcome: StepOutcome | None) -> None:
+        if outcome is None:
+            if job.job_id not in bars:
+                bars.clear()
+                new = click.progressbar(length=len(Step), label=label(job), show_pos=True)
+                bars[job.job_id] = new.__enter__()
+            return
+        current = bars.get(job.job_id)
+        if current is not None:
+            current.update(1)
+            if not outcome.ok or step is Step.LOCK:
+                current.__exit__(None, None, None)
+                bars.pop(job.job_id)
+                _report(step, outcome)
+
+    def close() -> None:
+        for open_bar in bars.values():
+            open_bar.__exit__(None, None, None)
+        bars.clear()
+
+    return observe, close
+
+
+@contextmanager
+def stop_on_interrupt(loop: StationLoop) -> Iterator[None]:
+    """Ctrl-C (or SIGTERM) asks the loop to stop after the current card, finished or spoiled."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        click.echo("\nstopping after the current card...", err=True)
+        loop.stop()
+
+    for sig in previous:
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
