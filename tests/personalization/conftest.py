@@ -20,7 +20,7 @@ from personalization.transport.base import Transport
 from personalization.transport.in_process import InProcessTransport
 from personalization.transport.pcsc import PcscTransport
 from personalization.virtual_card import VirtualCard
-from personalization.vpcd import VirtualReaderSlot
+from personalization.vpcd import ABSENCE, VirtualReaderSlot
 
 REPO = Path(__file__).resolve().parents[2]
 MASTER_KEY = bytes.fromhex("404142434445464748494A4B4C4D4E4F")  # GP test key, never production
@@ -69,6 +69,9 @@ def slot(pcscd: None) -> Iterator[VirtualReaderSlot]:
     s = VirtualReaderSlot(port=port)
     yield s
     s.remove()
+    # The next test's slot is a new object: give pcscd one poll with the reader empty (vpcd.ABSENCE),
+    # as VirtualReaderSlot does between its own cards, or it may miss the next insertion.
+    time.sleep(ABSENCE)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
