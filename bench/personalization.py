@@ -104,9 +104,7 @@ def main() -> int:
     base = training_pki.generate(GP_TEST_KEY)
     pki = StationPki(TimedKeys(base, clock), TimedSigner(base.document_signer, clock),
                      TimedCA(base.issuing_ca, clock), base.csca)
-    person = specimen.holder(FACE_BYTES)
-    order = CardOrder(builder.build(specimen.document(), person, pki.document_signer),
-                      HolderSubject.of(person))
+    order = CardOrder.of(specimen.document(), specimen.holder(FACE_BYTES), pki.document_signer)
     dg2 = len(order.lds.files[profile.DG2])
 
     local = InProcessTransport(VirtualCard.blank(1, GP_TEST_KEY))

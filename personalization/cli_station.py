@@ -11,11 +11,9 @@ from typing import Any
 
 import click
 
-from personalization.lds import builder
 from personalization.protocol.kdf import GP_TEST_KEY
 from personalization.station import specimen, training_pki
 from personalization.station.loop import Job, Observer, StationLoop
-from personalization.station.ports import HolderSubject
 from personalization.station.result import PersonalizationError, Step, StepOutcome
 from personalization.station.steps import CardOrder, personalize
 from personalization.status_words import TransportError
@@ -48,9 +46,7 @@ def self_test(reader: str | None) -> None:
     Training stock only: the card's keys come from the public GlobalPlatform test key.
     """
     pki = training_pki.generate(GP_TEST_KEY)
-    person = specimen.holder()
-    order = CardOrder(builder.build(specimen.document(), person, pki.document_signer),
-                      HolderSubject.of(person))
+    order = CardOrder.of(specimen.document(), specimen.holder(), pki.document_signer)
     transport: Transport = (PcscTransport(reader) if reader is not None
                             else InProcessTransport(VirtualCard.blank(1, GP_TEST_KEY)))
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from personalization.lds.holder import HolderData
+from personalization.lds.holder import DocumentData, HolderData
 from personalization.lds.signer import Signer
 from personalization.protocol.kdf import StaticKeys, diversify_keys
 
@@ -24,11 +24,11 @@ class HolderSubject:
     serial_number: str
 
     @classmethod
-    def of(cls, holder: HolderData) -> HolderSubject:
-        """Names in reading order from the reviewed MRZ name: secondary identifiers, then primary."""
+    def of(cls, holder: HolderData, document: DocumentData) -> HolderSubject:
+        """Names in reading order from the reviewed MRZ name; the serial number is the document's."""
         primary, _, secondary = holder.mrz_name.rstrip("<").partition("<<")
         words = [*secondary.split("<"), *primary.split("<")]
-        return cls(" ".join(w for w in words if w), holder.personal_number)
+        return cls(" ".join(w for w in words if w), document.document_number)
 
 
 class IssuingCA(Protocol):

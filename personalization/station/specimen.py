@@ -12,16 +12,26 @@ from personalization.lds.holder import DocumentData, HolderData
 
 
 def jpeg(size: tuple[int, int], target_bytes: int = 0) -> bytes:
-    """A JPEG of about target_bytes: random noise compresses poorly, so its size is easy to steer."""
+    """A noise JPEG of at most target_bytes (the highest quality that fits), or quality 90 without one."""
     width, height = size
     noise = Image.frombytes("RGB", size, os.urandom(width * height * 3))
-    quality = 90
-    while True:
+
+    def encode(quality: int) -> bytes:
         buf = io.BytesIO()
         noise.save(buf, "JPEG", quality=quality)
-        if len(buf.getvalue()) <= target_bytes or not target_bytes or quality <= 5:
-            return buf.getvalue()
-        quality -= 5
+        return buf.getvalue()
+
+    if not target_bytes:
+        return encode(90)
+    low, high, best = 1, 95, encode(1)
+    while low <= high:
+        mid = (low + high) // 2
+        data = encode(mid)
+        if len(data) <= target_bytes:
+            best, low = data, mid + 1
+        else:
+            high = mid - 1
+    return best
 
 
 def holder(face_bytes: int = 20_000) -> HolderData:

@@ -23,6 +23,9 @@ from personalization.apdu import CommandAPDU
 from personalization.capabilities import CardCapabilities, read_capabilities
 from personalization.lds import profile
 from personalization.lds.builder import Lds
+from personalization.lds.builder import build as build_lds
+from personalization.lds.holder import DocumentData, HolderData
+from personalization.lds.signer import Signer
 from personalization.protocol.scp03 import LEVEL_FULL, Scp03Channel
 from personalization.station.ports import HolderSubject, StationPki
 from personalization.station.result import (
@@ -50,6 +53,11 @@ class CardOrder:
 
     lds: Lds
     subject: HolderSubject
+
+    @classmethod
+    def of(cls, document: DocumentData, holder: HolderData, signer: Signer) -> CardOrder:
+        """Build and sign the LDS (the DS key signs the EF.SOD now, before any card is touched)."""
+        return cls(build_lds(document, holder, signer), HolderSubject.of(holder, document))
 
 
 def random_digits(n: int) -> str:

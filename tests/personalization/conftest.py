@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from personalization.lds import builder
 from personalization.protocol.kdf import StaticKeys, diversify_keys
 from personalization.station import training_pki
-from personalization.station.ports import HolderSubject, StationPki
+from personalization.station.ports import StationPki
 from personalization.station.specimen import document, holder
 from personalization.station.steps import CardOrder
 from personalization.transport.base import Transport
@@ -116,5 +115,4 @@ def pki() -> StationPki:
 
 @pytest.fixture(scope="module")
 def order(pki: StationPki) -> CardOrder:
-    person = holder()
-    return CardOrder(builder.build(document(), person, pki.document_signer), HolderSubject.of(person))
+    return CardOrder.of(document(), holder(), pki.document_signer)
