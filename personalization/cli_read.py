@@ -15,7 +15,7 @@ import click
 from cryptography import x509
 
 from personalization.capabilities import read_capabilities
-from personalization.inspection import InspectionResult, inspect
+from personalization.inspection import InspectionResult, dump, inspect
 from personalization.lds import dg1, dg2, dg11, dg12, profile
 from personalization.lds.mrz import Td1
 from personalization.status_words import CardError, TransportError
@@ -179,9 +179,7 @@ def read(reader: str | None, card_file: Path | None, mrz: str | None, doc_number
     if not cscas:
         result.verdict.add("CSCA given", False, "pass --csca to check the chain")
     if dump_dir is not None:
-        dump_dir.mkdir(parents=True, exist_ok=True)
-        for ef, data in result.files.items():
-            (dump_dir / ef.dump_name).write_bytes(data)
+        dump(result.files, dump_dir)
     report = describe(result)
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=1))

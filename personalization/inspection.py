@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from cryptography import x509
 
@@ -85,3 +86,14 @@ def inspect(transport: ApduSender, caps: CardCapabilities, document_number: str,
     data_groups = result.data_groups
     result.verdict = passive_auth.verify(files[profile.EF_SOD], data_groups, cscas, crls, at)
     return result
+
+
+def dump(files: dict[profile.LdsFile, bytes], directory: Path) -> list[Path]:
+    """Write each file read as EF.COM.bin, DG1.bin, ..., EF.SOD.bin (the `card read --dump` layout)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for ef, data in files.items():
+        path = directory / ef.dump_name
+        path.write_bytes(data)
+        written.append(path)
+    return written
