@@ -144,3 +144,16 @@ def test_verification_catches_a_wrong_sod(tmp_path: Path, pki: StationPki, order
         personalize(InProcessTransport(VirtualCard.blank(0x7001, MASTER_KEY)), pki, forged)
     assert caught.value.step is Step.VERIFY
     assert "DS certificate issued by a trusted CSCA" in caught.value.reason
+
+
+def test_a_tear_at_every_apdu_is_attributed_to_its_step(tmp_path: Path, pki: StationPki,
+                                                        order: CardOrder) -> None:
+    spans = _step_starts(pki, order, tmp_path)
+    step_of = {n: step for step, (first, last) in spans.items() for n in range(first, last + 1)}
+    for number, step in step_of.items():
+        card = VirtualCard.blank(0xA000 + number, MASTER_KEY)
+        card.faults = FaultPlan(tear_at=number)
+        with pytest.raises(PersonalizationError) as caught:
+            personalize(InProcessTransport(card), pki, order)
+        assert caught.value.step is step, number
+        assert card.state.life_cycle != profile.SECURED
