@@ -1,3 +1,3 @@
-from issuance.cli import main
+from issuance.cli.main import main
 
 main()

@@ -35,6 +35,10 @@ class Settings:
     issuing_state: str = "UTO"
     min_age_years: int = 16
     lease_seconds: int = 300
+    # Seconds between reconciler passes (workers, `issuance reconcile --every`, embedded queue).
+    reconcile_every: int = 60
+    # Registry failures of one application before it goes to a supervisor as REGISTRY_ERROR.
+    validation_max_attempts: int = 5
     registry_url: str = ""
     registry_database_url: str = ""
     registry_timeout: float = 5.0

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from issuance.person import PERSON_FIELDS, Person
 from issuance.states import ApplicationState, CardState
 
 
@@ -90,6 +91,15 @@ class BiometricKind(StrEnum):
     CHIP_PHOTO = "chip_photo"
 
 
+class Site(Base):
+    """A registry office: users, stations, printers and batches belong to one."""
+
+    __tablename__ = "sites"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -144,7 +154,6 @@ class Batch(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     site: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="open")
     printer_id: Mapped[int | None] = mapped_column(ForeignKey("printers.id"))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -168,9 +177,6 @@ class Application(Base):
     replacement_reason: Mapped[ReplacementReason | None] = mapped_column(
         _enum(ReplacementReason, "replacement_reason")
     )
-    replaces_card_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cards.id", use_alter=True, name="fk_applications_replaces_card_id_cards")
-    )
     # A card issued before this system (known only to the registry) is named by its number.
     replaces_document_number: Mapped[str | None] = mapped_column(String(20))
     state: Mapped[ApplicationState] = mapped_column(
@@ -182,6 +188,10 @@ class Application(Base):
     outcome_reasons: Mapped[list[Any] | None] = mapped_column(JSON)
     photo_override_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # When a validation job was last enqueued: the reconciler re-enqueues only what is missing.
+    enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Validation attempts that reached the registry, or died trying (see workers/validation.py).
+    validation_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -211,6 +221,8 @@ class Applicant(Base):
     family_name_ar: Mapped[str] = mapped_column(String(60))
     given_names_latin: Mapped[str] = mapped_column(String(120))
     surname_latin: Mapped[str] = mapped_column(String(60))
+    # The reviewed TD1 name field (ICAO 9303-5: 30 characters); personalization and printing use it.
+    mrz_name: Mapped[str] = mapped_column(String(30), default="", server_default="")
     sex: Mapped[Sex] = mapped_column(_enum(Sex, "sex"))
     birth_date: Mapped[dt.date] = mapped_column(Date)
     birth_place: Mapped[str] = mapped_column(String(120))
@@ -219,11 +231,14 @@ class Applicant(Base):
 
     application: Mapped[Application] = relationship(back_populates="applicant")
 
+    @classmethod
+    def of(cls, person: Person, mrz_name: str = "") -> Applicant:
+        """A row holding the person's fields (and the reviewed MRZ name)."""
+        return cls(**{f: getattr(person, f) for f in PERSON_FIELDS}, mrz_name=mrz_name)
+
     @property
-    def full_name_ar(self) -> str:
-        """The four Arabic name parts in their written order."""
-        parts = (self.first_name_ar, self.father_name_ar, self.grandfather_name_ar)
-        return " ".join((*parts, self.family_name_ar))
+    def person(self) -> Person:
+        return Person(**{f: getattr(self, f) for f in PERSON_FIELDS})
 
 
 class BiometricImage(Base):

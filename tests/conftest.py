@@ -19,6 +19,7 @@ from issuance.models import Role, User
 from issuance.runtime import Runtime
 from tests.databases import reset_postgres
 from tests.factories import make_user
+from workers.queues import open_queue
 
 PG_ADMIN = os.environ.get("ISSUANCE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
@@ -30,6 +31,12 @@ def _pg_database_name() -> str:
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID", _RUN_ID)[:8]
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     return f"issuance_test_{run}_{worker}"
+
+
+@pytest.fixture(autouse=True)
+def empty_embedded_queue() -> None:
+    """The embedded queue lives as long as the process: each test starts with it empty."""
+    open_queue(Settings()).connection.flushall()
 
 
 @pytest.fixture(scope="session")

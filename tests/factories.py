@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
-from issuance import population
 from issuance.applications import open_application, submit
 from issuance.biometrics import ImageMeta, store_biometric
 from issuance.db import Database
+from issuance.demo import population
 from issuance.models import Application, BiometricKind, Role, User
 from issuance.transitions import Actor
 from issuance.users import add_user
@@ -27,7 +25,7 @@ def make_applications(db: Database, clerk: User, count: int = 1, seed: int = 1) 
     ids = []
     with db.transaction() as s:
         for citizen in population.generate(count, seed=seed):
-            ids.append(open_application(s, asdict(citizen), clerk).id)
+            ids.append(open_application(s, citizen, clerk).id)
     return ids
 
 
@@ -50,7 +48,7 @@ def enroll_citizens(db: Database, vault: Vault, clerk: User, citizens: list[popu
     ids = []
     with db.transaction() as s:
         for citizen in citizens:
-            ids.append(open_application(s, asdict(citizen), clerk).id)
+            ids.append(open_application(s, citizen, clerk).id)
     if photo:
         add_passed_photo(db, vault, ids)
     if submit_them:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
-from issuance.config import Settings
-from workers import context, queues, validation
+from sqlalchemy import or_, update
+
+from issuance.models import Application, utcnow
+from issuance.runtime import Runtime
+from issuance.states import ApplicationState
+from workers import context, validation
+from workers.queues import VALIDATE, JobQueue
 
 
 def validate_applications(ids: list[int]) -> dict[str, object]:
@@ -13,7 +19,7 @@ def validate_applications(ids: list[int]) -> dict[str, object]:
     rt = context.runtime()
     result = validation.validate(rt, ids)
     # Ids left waiting for the registry keep their lease; the reconciler retries them after it.
-    queues.done(queues.connect(rt.settings), queues.VALIDATE, ids)
+    context.jobs().done(VALIDATE, ids)
     return {"outcomes": dict(result.outcomes), "waiting": result.waiting, "skipped": result.skipped}
 
 
@@ -24,9 +30,28 @@ def noop(ids: list[int]) -> int:
 
 VALIDATE_JOB = f"{__name__}.validate_applications"
 NOOP_JOB = f"{__name__}.noop"
+WAITING_FOR_VALIDATION = (ApplicationState.SUBMITTED, ApplicationState.VALIDATING)
 
 
-def enqueue_validation(settings: Settings, ids: Sequence[int]) -> list[str]:
-    """Queue validation for these ids, several per job."""
-    conn = queues.connect(settings)
-    return queues.enqueue_ids(conn, queues.VALIDATE, VALIDATE_JOB, ids, settings.validate_batch_size)
+def enqueue_validation(
+    rt: Runtime, jobs: JobQueue, ids: Sequence[int], *, unless_since: dt.datetime | None = None
+) -> list[int]:
+    """Queue validation for the ids not enqueued since `unless_since` (None: never enqueued).
+
+    The mark is a compare-and-set in the database, so two reconcilers racing over one id
+    enqueue it once; a crash between the mark and the enqueue is healed after the grace.
+    """
+    if not ids:
+        return []
+    never = Application.enqueued_at.is_(None)
+    fresh = never if unless_since is None else or_(never, Application.enqueued_at < unless_since)
+    with rt.db.transaction() as s:
+        claimed = sorted(s.scalars(
+            update(Application)
+            .where(Application.id.in_(sorted(set(ids))), Application.state.in_(WAITING_FOR_VALIDATION),
+                   fresh)
+            .values(enqueued_at=utcnow())
+            .returning(Application.id)
+        ))
+    jobs.enqueue_ids(VALIDATE, VALIDATE_JOB, claimed, rt.settings.validate_batch_size)
+    return claimed

@@ -1,11 +1,15 @@
-"""The reconciler: the database says which jobs should exist; re-enqueue the ones Redis lost (DESIGN §7)."""
+"""The reconciler: the database says which jobs should exist; re-enqueue the ones Redis lost (DESIGN §7).
+
+It runs on a schedule of its own (inside every worker, between dequeues that time out after the
+interval, in `issuance reconcile --every N`, and in the serving process on embedded defaults), so
+recovery never waits for traffic or a person.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from redis import Redis
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 from sqlalchemy import or_, select
@@ -13,51 +17,61 @@ from sqlalchemy import or_, select
 from issuance.models import Application, utcnow
 from issuance.runtime import Runtime
 from issuance.states import ApplicationState
-from workers import queues
 from workers.jobs import enqueue_validation
+from workers.queues import VALIDATE, JobQueue
 
 LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
 @dataclass(frozen=True)
 class Report:
-    """What one reconcile pass found and re-enqueued."""
+    """What one reconcile pass found, and which of those it enqueued (a racing pass may win some)."""
 
     lost: list[int]
     stale: list[int]
     expired: list[int]
-
-    @property
-    def requeued(self) -> list[int]:
-        return sorted({*self.lost, *self.stale, *self.expired})
+    requeued: list[int]
 
 
-def _live_job_ids(conn: Redis, job_ids: set[str]) -> set[str]:
-    jobs = Job.fetch_many(sorted(job_ids), connection=conn, serializer=JSONSerializer)
-    return {j.id for j in jobs if j is not None and j.get_status(refresh=False) in LIVE}
+def _jobs(jobs: JobQueue, job_ids: set[str]) -> dict[str, Job]:
+    found = Job.fetch_many(sorted(job_ids), connection=jobs.connection, serializer=JSONSerializer)
+    return {j.id: j for j in found if j is not None}
 
 
-def reconcile_validation(rt: Runtime, conn: Redis) -> Report:
-    """Re-enqueue submitted applications with no live job, and validating ones whose lease lapsed."""
+def _dead(job: Job, before: dt.datetime) -> bool:
+    # Started a whole lease ago and the application still not claimed: its worker died.
+    started = job.started_at
+    return job.get_status(refresh=False) == JobStatus.STARTED and started is not None \
+        and _aware(started) < before
+
+
+def requeue_grace(rt: Runtime) -> dt.timedelta:
+    """How long an id just enqueued is left alone: a job is written to Redis after its mark."""
+    return dt.timedelta(seconds=min(rt.settings.lease_seconds, rt.settings.reconcile_every))
+
+
+def reconcile_validation(rt: Runtime, jobs: JobQueue) -> Report:
+    """Re-enqueue submitted applications with no live job, and validating ones whose lease lapsed.
+
+    A job still waiting in the queue is never doubled, however long the backlog; a job that
+    looks started after a whole lease belongs to a dead worker, and is enqueued again.
+    """
     now = utcnow()
-    stale_before = now - dt.timedelta(seconds=rt.settings.lease_seconds)
     with rt.db.session() as s:
-        submitted = dict(s.execute(
-            select(Application.id, Application.submitted_at)
-            .where(Application.state == ApplicationState.SUBMITTED)).all())
+        submitted = list(s.scalars(
+            select(Application.id).where(Application.state == ApplicationState.SUBMITTED)))
         expired = list(s.scalars(select(Application.id).where(
             Application.state == ApplicationState.VALIDATING,
             or_(Application.lease_until.is_(None), Application.lease_until < now))))
-    marks = queues.pending(conn, queues.VALIDATE)
-    live = _live_job_ids(conn, {marks[i] for i in submitted if i in marks})
-    lost = [i for i in submitted if marks.get(i) not in live]
-    # A job can look alive in Redis while its worker is dead: after a lease, enqueue again anyway.
-    stale = [i for i, at in submitted.items()
-             if i not in lost and at is not None and _aware(at) < stale_before]
-    report = Report(sorted(lost), sorted(stale), sorted(expired))
-    if report.requeued:
-        enqueue_validation(rt.settings, report.requeued)
-    return report
+    marks = jobs.pending(VALIDATE)
+    found = _jobs(jobs, {marks[i] for i in submitted if i in marks})
+    carrying = {i: found.get(marks.get(i, "")) for i in submitted}
+    lost = [i for i, job in carrying.items() if job is None or job.get_status(refresh=False) not in LIVE]
+    stale_before = now - dt.timedelta(seconds=rt.settings.lease_seconds)
+    stale = [i for i, job in carrying.items() if job is not None and _dead(job, stale_before)]
+    requeued = enqueue_validation(rt, jobs, [*lost, *stale, *expired],
+                                  unless_since=now - requeue_grace(rt))
+    return Report(sorted(lost), sorted(stale), sorted(expired), requeued)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -65,6 +79,6 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def reconcile(rt: Runtime) -> Report:
+def reconcile(rt: Runtime, jobs: JobQueue) -> Report:
     """One pass over every stage that has jobs (validation so far)."""
-    return reconcile_validation(rt, queues.connect(rt.settings))
+    return reconcile_validation(rt, jobs)

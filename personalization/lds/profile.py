@@ -66,6 +66,30 @@ def ef_atr_content() -> bytes:
     return tlv.encode(0x7F66, lengths)
 
 
+# --- access control and authentication the chip offers (ICAO 9303-11 §4, §6) -------------
+
+@dataclass(frozen=True)
+class SecurityOffer:
+    """Which of BAC, PACE, chip and active authentication the card offers (card profile v1)."""
+
+    bac: bool
+    pace: bool
+    chip_authentication: bool
+    active_authentication: bool
+
+
+OFFERS = SecurityOffer(bac=True, pace=True, chip_authentication=True, active_authentication=True)
+FID_EF_CARD_ACCESS = 0x011C  # in the MF, short EF id 1C (ICAO 9303-10 §3.11.3)
+SFI_EF_CARD_ACCESS = 0x1C
+FID_DG14 = 0x010E
+FID_DG15 = 0x010F
+PACE_PARAMETER_ID = 13  # brainpoolP256r1 (ICAO 9303-11 §9.5.1 table 6)
+CA_PARAMETER_ID = 13  # the chip authentication key lives on the same curve
+AA_PARAMETER_ID = 12  # active authentication: ECDSA on NIST P-256
+KEY_CHIP_AUTHENTICATION = 0x01  # GENERATE ASYMMETRIC KEY PAIR P2 in the LDS application
+KEY_ACTIVE_AUTHENTICATION = 0x02
+
+
 @dataclass(frozen=True)
 class LdsFile:
     """One EF of the LDS1 application: name, FID, short EF id and the LDS tag (ICAO 9303-10 §4.6)."""
@@ -101,7 +125,10 @@ LDS_READ_AC = AC_BAC | AC_SECURE_CHANNEL
 LDS_WRITE_AC = AC_SECURE_CHANNEL
 FID_HOLDER_CERT = 0xC001  # X.509 certificate of the holder's signature key (signature application)
 HOLDER_CERT_SFI = 0x01
-TAG_BAC_SEED = 0x0062  # PUT DATA P1-P2 for the BAC key seed
+# PUT DATA P1-P2 of the access passwords.
+TAG_BAC_SEED = 0x0062  # BAC key seed, 16 bytes
+TAG_PACE_MRZ = 0x0063  # PACE f(π) of the MRZ: SHA-1 of the MRZ information, 20 bytes
+TAG_CAN = 0x0064  # card access number, 6 ASCII digits
 PIN_REF = 0x81
 PUK_REF = 0x82
 PIN_BLOCK = 8

@@ -1,1 +1,1 @@
-"""Host-side protocols: SCP03, KDF, BAC and secure messaging (GPC Amd D, ICAO 9303-11)."""
+"""Host-side protocols: SCP03, KDF, BAC, PACE, secure messaging, CA, AA (ICAO 9303-11, GPC Amd D)."""

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from issuance import audit
-from issuance.cli import main
+from issuance.cli.main import main
 from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import AuditEvent

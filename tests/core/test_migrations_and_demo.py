@@ -51,7 +51,7 @@ def test_db_upgrade_command_on_an_empty_database(database_url: str, tmp_path: Pa
     from click.testing import CliRunner
     from sqlalchemy import inspect
 
-    from issuance.cli import main
+    from issuance.cli.main import main
     from issuance.migrate import head_revision
 
     if database_url.startswith("sqlite"):

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from issuance.cli import main
+from issuance.cli.main import main
 from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import AuditEvent, Role, User

@@ -14,7 +14,7 @@ from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import Role
 from issuance.roles import allows
-from issuance.web import create_app
+from issuance.web.app import create_app
 from tests.factories import TEST_PASSWORD, make_user
 
 

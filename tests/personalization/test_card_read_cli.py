@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from issuance.cli import main
+from issuance.cli.main import main
 from personalization import tlv
 from personalization.lds import profile, sod
 from personalization.station.ports import StationPki

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from issuance.cli import main
+from issuance.cli.main import main
 from personalization.lds import profile
 from personalization.protocol.kdf import GP_TEST_KEY
 from personalization.station.result import Step

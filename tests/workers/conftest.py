@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from issuance import population
 from issuance.config import Settings
+from issuance.demo import population
 from issuance.registry.store import RegistryStore
 from issuance.runtime import Runtime
 

@@ -142,7 +142,7 @@ def test_registry_protocol(registry_db: str) -> None:
 
 
 def test_supervisor_api_decides_exceptions_with_four_eyes(vruntime: Runtime, clerk: User) -> None:
-    from issuance.web import create_app
+    from issuance.web.app import create_app
     from tests.factories import TEST_PASSWORD
 
     db = vruntime.db
@@ -178,7 +178,7 @@ def test_supervisor_overrides_a_failed_photo_and_validation_accepts_it(
 ) -> None:
     from issuance.biometrics import ImageMeta, store_biometric
     from issuance.models import BiometricKind
-    from issuance.web import create_app
+    from issuance.web.app import create_app
     from tests.factories import TEST_PASSWORD
     from workers import validation
 

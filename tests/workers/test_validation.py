@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select, update
 
 from issuance.db import Database
+from issuance.demo.population import Citizen
 from issuance.models import Application, ApplicationKind, AuditEvent, User
-from issuance.population import Citizen
 from issuance.registry.client import HttpRegistry, RegistryUnavailable
 from issuance.runtime import Runtime
 from issuance.states import ApplicationState
@@ -19,7 +19,7 @@ from tests.workers.conftest import POPULATION, eligible, first
 from workers import queues, validation
 from workers.jobs import enqueue_validation
 from workers.reconciler import reconcile
-from workers.worker import work_in_process
+from workers.worker import drain
 
 
 def _outcomes(db: Database, ids: list[int]) -> dict[int, tuple[str, list[str]]]:
@@ -46,8 +46,9 @@ def test_queue_to_outcomes_in_process(vruntime: Runtime, clerk: User) -> None:
     typo = dataclasses.replace(typo, family_name_ar=typo.family_name_ar + "ي")
     wrong = dataclasses.replace(eligible(1, skip=7)[0], first_name_ar="زبيدة", family_name_ar="قاسم")
     ids = _enroll(vruntime, clerk, [*good, dead, carded, typo, wrong, good[0]])
-    enqueue_validation(vruntime.settings, ids)
-    work_in_process(vruntime, [queues.VALIDATE])
+    jobs = queues.open_queue(vruntime.settings)
+    enqueue_validation(vruntime, jobs, ids)
+    drain(vruntime, jobs, [queues.VALIDATE])
     got = _outcomes(vruntime.db, ids)
     assert [got[i][0] for i in ids[:6]] == ["approved"] * 6
     assert got[ids[6]] == ("rejected", ["DECEASED"])
@@ -55,7 +56,7 @@ def test_queue_to_outcomes_in_process(vruntime: Runtime, clerk: User) -> None:
     assert got[ids[8]] == ("exception", ["NAME_FUZZY"])
     assert got[ids[9]][0] == "rejected" and "NAME_MISMATCH" in got[ids[9]][1]
     assert got[ids[10]] == ("rejected", ["DUPLICATE_IN_FLIGHT"])
-    assert queues.pending(queues.connect(vruntime.settings), queues.VALIDATE) == {}
+    assert jobs.pending(queues.VALIDATE) == {}
 
 
 def test_running_twice_changes_nothing(vruntime: Runtime, clerk: User) -> None:
@@ -113,13 +114,13 @@ def test_registry_outage_leaves_the_application_waiting(vruntime: Runtime, clerk
     assert sorted(map(int, postponed)) == sorted(ids)
     assert all(lease is not None for lease in leases)
     # Nothing to do while the lease holds; once it lapses, the reconciler retries.
-    assert reconcile(vruntime).requeued == []
+    assert reconcile(vruntime, queues.open_queue(vruntime.settings)).requeued == []
     with vruntime.db.transaction() as s:
         s.execute(update(Application).where(Application.id.in_(ids))
                   .values(lease_until=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
     vruntime.__dict__["registry"] = working
-    assert reconcile(vruntime).expired == sorted(ids)
-    work_in_process(vruntime, [queues.VALIDATE])
+    assert reconcile(vruntime, queues.open_queue(vruntime.settings)).expired == sorted(ids)
+    drain(vruntime, queues.open_queue(vruntime.settings), [queues.VALIDATE])
     assert {state for state, _ in _outcomes(vruntime.db, ids).values()} == {"approved"}
 
 
@@ -136,6 +137,9 @@ class _OneSlowRecord:
             raise RegistryUnavailable("timed out")
         return self.inner.lookup_many(numbers)  # type: ignore[attr-defined,no-any-return]
 
+    def healthy(self) -> bool:
+        return True  # the registry is up: only one record times out
+
 
 def test_one_slow_record_does_not_hold_the_others(vruntime: Runtime, clerk: User) -> None:
     citizens = eligible(16)
@@ -151,8 +155,9 @@ def test_one_slow_record_does_not_hold_the_others(vruntime: Runtime, clerk: User
 
 def test_every_population_member_gets_exactly_one_outcome(vruntime: Runtime, clerk: User) -> None:
     ids = _enroll(vruntime, clerk, POPULATION[:60])
-    enqueue_validation(vruntime.settings, ids)
-    work_in_process(vruntime, [queues.VALIDATE])
+    jobs = queues.open_queue(vruntime.settings)
+    enqueue_validation(vruntime, jobs, ids)
+    drain(vruntime, jobs, [queues.VALIDATE])
     got = _outcomes(vruntime.db, ids)
     assert all(state in ("approved", "exception", "rejected") for state, _ in got.values())
     assert all(len(_outcome_entries(vruntime.db, i)) == 1 for i in ids)

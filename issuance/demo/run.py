@@ -18,9 +18,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from issuance import population
+from enrollment.sample_photos import sample_portrait
+from enrollment.sample_signatures import sample_signature
 from issuance.batches import create_batch
 from issuance.config import Settings
+from issuance.demo import population
 from issuance.equipment import add_printer, add_station
 from issuance.models import Application, Role, User
 from issuance.review import resolve_exception
@@ -28,7 +30,9 @@ from issuance.runtime import Runtime
 from issuance.states import ApplicationState
 from issuance.transitions import Actor
 from issuance.users import add_user
-from issuance.web import create_app
+from issuance.web.app import create_app
+from workers.queues import VALIDATE, open_queue
+from workers.worker import drain
 
 with warnings.catch_warnings():
     # Starlette nudges towards its next HTTP client; the in-process client works as it is.
@@ -95,16 +99,9 @@ def sample_cases(citizens: list[population.Citizen], normal: int) -> list[Case]:
 
 
 def _api_fields(case: Case) -> dict[str, str]:
-    c = case.citizen
     kind = {"kind": "renewal", "replaces_card": case.renews} if case.renews else {}
-    return {**kind,
-        "arabic_first": c.first_name_ar, "arabic_father": c.father_name_ar,
-        "arabic_grandfather": c.grandfather_name_ar, "arabic_family": c.family_name_ar,
-        "latin_given_names": c.given_names_latin, "latin_surname": c.surname_latin,
-        "national_number": c.national_number, "birth_date": c.birth_date.isoformat(),
-        "sex": c.sex, "nationality": c.nationality, "place_of_birth": c.birth_place,
-        "address": c.address,
-    }
+    person = asdict(case.citizen.person())
+    return {**kind, **person, "birth_date": person["birth_date"].isoformat()}
 
 
 def _check(response: Any, what: str) -> Any:
@@ -124,9 +121,6 @@ class CounterClerk:
 
     def enroll(self, case: Case, index: int) -> Path:
         """Draft, photo, signature, submit; returns the receipt PDF written to disk."""
-        from enrollment.sample_photos import sample_portrait
-        from enrollment.sample_signatures import sample_signature
-
         base = "/api/enrollment/applications"
         draft = _check(self.client.post(base, json=_api_fields(case), headers=self.headers),
                        f"draft for {case.label}").json()
@@ -184,9 +178,6 @@ def _reset(out_dir: Path) -> None:
 
 def run_demo(base: Settings, out_dir: Path, count: int = 6) -> Summary:
     """Start from empty demo databases and carry the sample through the pipeline."""
-    from workers.queues import VALIDATE
-    from workers.worker import work_in_process
-
     out_dir = out_dir.resolve()
     _reset(out_dir)
     settings = demo_settings(base, out_dir)
@@ -197,10 +188,11 @@ def run_demo(base: Settings, out_dir: Path, count: int = 6) -> Summary:
         rt.registry.store.seed(citizens)  # type: ignore[attr-defined]
         users = _setup(rt)
         cases = sample_cases(citizens, max(count, 1))
+        # The app works its embedded queue from a thread while the clerk enrolls, as `serve` does.
         with TestClient(app) as client:
             clerk = CounterClerk(client, "clerk", users["clerk"][1], out_dir / "receipts")
             files = [str(clerk.enroll(case, i)) for i, case in enumerate(cases)]
-        work_in_process(rt, [VALIDATE])
+        drain(rt, open_queue(settings), [VALIDATE])  # whatever arrived after the thread's last pass
         _record_cases(rt, cases)
         _decide_exceptions(rt, users["supervisor"][0])
         with rt.db.transaction() as s:

@@ -1,4 +1,4 @@
-"""The `issuance` command line: one entry point, a subcommand per job."""
+"""The `issuance` command line: one entry point, a subcommand per job; it wires the stages together."""
 
 from __future__ import annotations
 
@@ -7,12 +7,22 @@ import sys
 from pathlib import Path
 
 import click
+import uvicorn
+from sqlalchemy import select
 
+from enrollment.cli import photo
 from issuance import audit, migrate
-from issuance.cli_context import runtime_of, settings_of
+from issuance.cli.context import runtime_of, settings_of
+from issuance.cli.ops import COMMANDS
 from issuance.config import ConfigError, load_settings
-from issuance.models import Role
+from issuance.demo.run import run_demo
+from issuance.models import Role, User
 from issuance.users import UserError, add_user, set_active
+from issuance.web.app import create_app
+from personalization.cli import card_sim
+from personalization.cli_read import card
+from personalization.cli_station import station
+from workers.cli import reconcile, worker
 
 
 @click.group()
@@ -97,10 +107,6 @@ def user_add(
 @click.pass_context
 def user_list(ctx: click.Context) -> None:
     """Every account with its role, site and status."""
-    from sqlalchemy import select
-
-    from issuance.models import User
-
     with runtime_of(ctx).db.session() as s:
         for u in s.scalars(select(User).order_by(User.username)):
             click.echo(f"{u.username:<20} {u.role:<11} {u.site:<8} {'active' if u.active else 'disabled'}")
@@ -129,8 +135,6 @@ def user_disable(ctx: click.Context, name: str, enable: bool) -> None:
 @click.pass_context
 def demo(ctx: click.Context, out_dir: Path, count: int, as_json: bool) -> None:
     """Enroll sample citizens and carry them through to cards, on embedded defaults."""
-    from issuance.demo import run_demo
-
     summary = run_demo(settings_of(ctx), out_dir, count)
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
@@ -150,24 +154,8 @@ def demo(ctx: click.Context, out_dir: Path, count: int, as_json: bool) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Run the web app (counter, station and supervisor screens, and the API)."""
-    import uvicorn
-
-    from issuance.web import create_app
-
     uvicorn.run(create_app(settings_of(ctx)), host=host, port=port)
 
 
-def _register() -> None:
-    # The stages import the core, so their commands are attached once the core group exists.
-    from enrollment.cli import photo
-    from issuance.cli_ops import COMMANDS
-    from personalization.cli import card_sim
-    from personalization.cli_read import card
-    from personalization.cli_station import station
-    from workers.cli import reconcile, worker
-
-    for command in (*COMMANDS, worker, reconcile, photo, card_sim, card, station):
-        main.add_command(command)
-
-
-_register()
+for command in (*COMMANDS, worker, reconcile, photo, card_sim, card, station):
+    main.add_command(command)

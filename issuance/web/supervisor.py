@@ -15,7 +15,7 @@ from issuance.review import FourEyesViolation, ReviewError, override_photo, reso
 from issuance.roles import Permission
 from issuance.states import ApplicationState
 from issuance.transitions import Actor
-from issuance.web import committing, db_session, require
+from issuance.web.deps import committing, db_session, require
 
 router = APIRouter(prefix="/api", tags=["supervisor"])
 Reviewer = Annotated[User, Depends(require(Permission.RESOLVE_EXCEPTIONS))]

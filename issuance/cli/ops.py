@@ -6,7 +6,8 @@ import click
 from sqlalchemy import select
 
 from issuance.batches import BatchError, batch_counts, create_batch
-from issuance.cli_context import runtime_of, settings_of
+from issuance.cli.context import runtime_of, settings_of
+from issuance.demo import population
 from issuance.equipment import add_printer, add_station
 from issuance.models import Application, Batch, User
 from issuance.review import FourEyesViolation, ReviewError, resolve_exception
@@ -149,7 +150,6 @@ def registry() -> None:
 @click.pass_context
 def registry_seed(ctx: click.Context, count: int, seed: int, db_url: str | None) -> None:
     """Fill the registry with a synthetic population."""
-    from issuance import population
     from issuance.registry.store import RegistryStore
 
     settings = settings_of(ctx)

@@ -1,0 +1,1 @@
+"""The web app: its factory wires the stages; `deps` holds what every router shares."""

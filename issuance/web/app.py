@@ -1,0 +1,67 @@
+"""The web app factory: the composition root that mounts every stage's router and wires the queue."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from enrollment.api import router as enrollment
+from issuance.config import Settings, load_settings
+from issuance.roles import PermissionDenied
+from issuance.transitions import IllegalTransition, NotFound
+from issuance.web import account, supervisor
+from issuance.web.deps import WebRuntime
+from workers.pipeline import QueuePipeline
+from workers.queues import VALIDATE, EmbeddedQueue, open_queue
+from workers.worker import QueueThread
+
+
+def _error(status: int) -> Callable[[Request, Exception], JSONResponse]:
+    def handler(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    return handler
+
+
+def stage_routers() -> list[APIRouter]:
+    """The core router and every stage's."""
+    return [account.router, enrollment, supervisor.router]
+
+
+def create_app(settings: Settings | None = None, routers: list[APIRouter] | None = None) -> FastAPI:
+    """The application, with every router mounted and submitted work wired to the queue.
+
+    On embedded defaults (no Redis) the serving process works its own queue from a thread,
+    started with the app and stopped with it.
+    """
+    rt = WebRuntime(settings or load_settings())
+    jobs = open_queue(rt.settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        thread = QueueThread(rt, jobs, [VALIDATE]) if isinstance(jobs, EmbeddedQueue) else None
+        if thread:
+            thread.start()
+        try:
+            yield
+        finally:
+            if thread:
+                thread.stop()
+
+    app = FastAPI(title="Civil-ID card issuance", version="0.1.0", lifespan=lifespan)
+    app.state.runtime = rt
+    app.state.pipeline = QueuePipeline(rt, jobs)
+    for router in routers if routers is not None else stage_routers():
+        app.include_router(router)
+    app.add_exception_handler(PermissionDenied, _error(403))
+    app.add_exception_handler(IllegalTransition, _error(409))
+    app.add_exception_handler(NotFound, _error(404))
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,86 @@
+"""What every router of the web app shares: the runtime, a session per request, the signed-in user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from issuance import auth
+from issuance.models import User
+from issuance.pipeline import Pipeline
+from issuance.roles import Permission, authorize
+from issuance.runtime import Runtime
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+class WebRuntime(Runtime):
+    """The process runtime plus what only the web app needs."""
+
+    @cached_property
+    def token_secret(self) -> bytes:
+        return auth.load_secret(self.settings.data_dir)
+
+
+def runtime(request: Request) -> WebRuntime:
+    rt: WebRuntime = request.app.state.runtime
+    return rt
+
+
+def pipeline(request: Request) -> Pipeline:
+    """Where submitted applications are announced (the queue the app factory wired in)."""
+    wired: Pipeline = request.app.state.pipeline
+    return wired
+
+
+def db_session(rt: Annotated[WebRuntime, Depends(runtime)]) -> Iterator[Session]:
+    """A session per request; handlers commit through `session.begin()` blocks."""
+    with rt.db.session() as session:
+        yield session
+
+
+@contextmanager
+def committing(session: Session) -> Iterator[None]:
+    """Commit the request's work on success, roll it back on any error (one transaction)."""
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def current_user(
+    rt: Annotated[WebRuntime, Depends(runtime)],
+    session: Annotated[Session, Depends(db_session)],
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """The signed-in user, from the bearer token."""
+    if creds is None:
+        raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        user_id = auth.check(rt.token_secret, creds.credentials)
+    except auth.TokenError as exc:
+        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise HTTPException(401, "account disabled or removed")
+    return user
+
+
+def require(permission: Permission) -> Callable[..., User]:
+    """A dependency that admits only users whose role grants `permission`."""
+
+    def guard(user: Annotated[User, Depends(current_user)]) -> User:
+        return authorize(user, permission)
+
+    guard.permission = permission  # type: ignore[attr-defined]  # read by the role-matrix test
+    return guard
+
+
