@@ -65,8 +65,8 @@ def _pace_only(transport: Transport) -> None:
 
 def _full(transport: Transport) -> None:
     report = read_and_authenticate(transport, pace.PacePassword.can(CAN))
-    if report.verdict != "genuine chip":
-        raise SystemExit(report.verdict)
+    if report.chip_verdict != "genuine chip":
+        raise SystemExit(report.chip_verdict)
 
 
 def measure(transport: Transport, rounds: int) -> dict[str, float]:

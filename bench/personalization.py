@@ -21,7 +21,7 @@ from typing import Any
 
 from bench.apdu_roundtrip import measure
 from personalization.capabilities import CardCapabilities
-from personalization.lds import builder, profile
+from personalization.lds import profile
 from personalization.lds.signer import Signer
 from personalization.protocol.kdf import GP_TEST_KEY, StaticKeys
 from personalization.station import specimen, training_pki
@@ -73,18 +73,21 @@ class TimedCA:
         self.certify: Callable[[bytes, HolderSubject], bytes] = clock.timed(inner.certify)
 
 
-def minimum_apdus(lds: builder.Lds, certificate: int, caps: CardCapabilities) -> int:
+def minimum_apdus(files: dict[str, bytes], certificate: int, caps: CardCapabilities) -> int:
     """The fewest APDUs the sequence allows: every write and read as large as the card's buffers."""
     # SCP03 command: header, extended Lc, ciphertext (at least one padding byte, 16-byte blocks), C-MAC.
     write = (caps.max_command - 4 - 3 - 8) // 16 * 16 - 1
     read = caps.max_response - 2 - 4 - 10 - 16  # DO87 header, DO99, DO8E, padding block
-    sizes = [len(d) for d in lds.files.values()]
+    sizes = [len(d) for d in files.values()]
     identify = 3  # EF.ATR by short id, SELECT ISD, GET DATA CPLC
-    lds_write = 3 + sum(1 + math.ceil(n / write) for n in sizes) + 1  # SELECT, SCP03, files, BAC seed
+    chip_keys = 3 + 2  # SELECT, SCP03, GENERATE the CA and the AA key
+    lds_write = sum(1 + math.ceil(n / write) for n in sizes) + 3  # files; BAC seed, PACE MRZ, CAN
     holder = 3 + 1 + 1 + math.ceil(certificate / write) + 2  # SELECT, SCP03, GENERATE, cert, PIN, PUK
-    verify = 3 + sum(math.ceil(n / read) for n in sizes) + 1 + math.ceil(certificate / read)
+    pace = 2 + 5 + 1  # EF.CardAccess (SELECT MF, READ), MSE:Set AT and 4 GENERAL AUTHENTICATE, SELECT
+    verify = (pace + sum(math.ceil(n / read) for n in sizes) + 2 + 1 + 1  # CA, DG1 re-read, AA
+              + 1 + math.ceil(certificate / read))
     lock = 3 + 3  # SELECT ISD, SCP03, SET STATUS ×3
-    return identify + lds_write + holder + verify + lock
+    return identify + chip_keys + lds_write + holder + verify + lock
 
 
 def no_op_ms(transport: Transport) -> float:
@@ -104,15 +107,15 @@ def main() -> int:
     base = training_pki.generate(GP_TEST_KEY)
     pki = StationPki(TimedKeys(base, clock), TimedSigner(base.document_signer, clock),
                      TimedCA(base.issuing_ca, clock), base.csca)
-    order = CardOrder.of(specimen.document(), specimen.holder(FACE_BYTES), pki.document_signer)
-    dg2 = len(order.lds.files[profile.DG2])
+    order = CardOrder(specimen.document(), specimen.holder(FACE_BYTES))
 
     local = InProcessTransport(VirtualCard.blank(1, GP_TEST_KEY))
     start = time.perf_counter()
     result = personalize(local, pki, order)
     in_process_ms = (time.perf_counter() - start) * 1000
     caps = CardCapabilities.from_atr(result.atr).with_ef_atr(profile.ef_atr_content())
-    minimum = minimum_apdus(order.lds, len(result.holder_certificate), caps)
+    minimum = minimum_apdus(result.files, len(result.holder_certificate), caps)
+    dg2 = len(result.files[profile.DG2.name])
 
     slot = VirtualReaderSlot(port=args.port)
     pcsc = PcscTransport(f"Virtual PCD 00 {args.port - 35963:02d}")
@@ -137,7 +140,7 @@ def main() -> int:
         slot.remove()
 
     ms, ks = statistics.median(card_ms), statistics.median(keystore_ms)
-    print(f"profile: {len(order.lds.files)} LDS files, DG2 {dg2} bytes, holder certificate "
+    print(f"profile: {len(result.files)} LDS files, DG2 {dg2} bytes, holder certificate "
           f"{len(result.holder_certificate)} bytes; card limits {caps.max_command}/{caps.max_response} bytes")
     apdus_met = apdus[0] <= RATIO * minimum
     print(f"APDUs per card: {apdus[0]} (in-process {result.apdus}); minimum {minimum}; "

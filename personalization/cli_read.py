@@ -15,9 +15,11 @@ import click
 from cryptography import x509
 
 from personalization.capabilities import read_capabilities
-from personalization.inspection import InspectionResult, dump, inspect
 from personalization.lds import dg1, dg2, dg11, dg12, profile
-from personalization.lds.mrz import Td1
+from personalization.lds.mrz import Td1, mrz_information
+from personalization.protocol import bac
+from personalization.protocol.inspection import ChipReport, dump, inspect
+from personalization.protocol.pace import PacePassword
 from personalization.status_words import CardError, TransportError
 from personalization.transport.base import Transport
 from personalization.transport.in_process import InProcessTransport
@@ -59,8 +61,24 @@ def _yymmdd(value: str | None, name: str) -> str | None:
     return value
 
 
-def _access_key(mrz: str | None, number: str | None, birth: str | None, expiry: str | None
-                ) -> tuple[str, str, str]:
+Access = tuple[PacePassword, bytes | None]
+
+
+def _access(can: str | None, mrz: str | None, number: str | None, birth: str | None,
+            expiry: str | None) -> Access:
+    """PACE password and BAC seed from the CAN or the MRZ information (ICAO 9303-11 §4.3, §4.4)."""
+    if can is not None:
+        try:
+            return PacePassword.can(can), None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--can") from exc
+    document, born, expires = _mrz_information(mrz, number, birth, expiry)
+    return (PacePassword.mrz(document, born, expires),
+            bac.key_seed(mrz_information(document, born, expires)))
+
+
+def _mrz_information(mrz: str | None, number: str | None, birth: str | None, expiry: str | None
+                     ) -> tuple[str, str, str]:
     if mrz is not None:
         try:
             td1 = Td1.parse("".join(mrz.split()))
@@ -70,15 +88,18 @@ def _access_key(mrz: str | None, number: str | None, birth: str | None, expiry: 
             raise click.BadParameter("a check digit does not match", param_hint="--mrz")
         return td1.document_number, td1.birth_date, td1.expiry_date
     if not (number and birth and expiry):
-        raise click.UsageError("give --mrz, or all of --doc-number, --birth and --expiry")
+        raise click.UsageError("give --can, --mrz, or all of --doc-number, --birth and --expiry")
     if not number.isalnum() or len(number) > 9:
         raise click.BadParameter("at most 9 letters or digits", param_hint="--doc-number")
     return number.upper(), birth, expiry
 
 
-def describe(result: InspectionResult) -> dict[str, Any]:
+def describe(result: ChipReport) -> dict[str, Any]:
     """Holder data and verdict as JSON-safe values; a file that does not decode is named, not fatal."""
-    out: dict[str, Any] = {"verdict": result.verdict.to_dict()}
+    out: dict[str, Any] = {"verdict": result.verdict.to_dict(),
+                           "chip": {"access": result.access, "verdict": result.chip_verdict,
+                                    "chip_authentication": result.chip_authentication,
+                                    "active_authentication": result.active_authentication}}
     for reader in (_mrz_section, _details_section, _issuing_section, _face_section):
         try:
             out.update(reader(result.files))
@@ -90,10 +111,10 @@ def describe(result: InspectionResult) -> dict[str, Any]:
     return out
 
 
-def _mrz_section(files: dict[profile.LdsFile, bytes]) -> dict[str, Any]:
+def _mrz_section(files: dict[str, bytes]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if profile.DG1 in files:
-        mrz = dg1.parse(files[profile.DG1])
+    if profile.DG1.name in files:
+        mrz = dg1.parse(files[profile.DG1.name])
         primary, _, secondary = mrz.line3.rstrip("<").partition("<<")
         out["mrz"] = list(mrz.lines)
         out["holder"] = {"primary": primary.replace("<", " "), "secondary": secondary.replace("<", " "),
@@ -103,24 +124,24 @@ def _mrz_section(files: dict[profile.LdsFile, bytes]) -> dict[str, Any]:
     return out
 
 
-def _details_section(files: dict[profile.LdsFile, bytes]) -> dict[str, Any]:
-    if profile.DG11 not in files:
+def _details_section(files: dict[str, bytes]) -> dict[str, Any]:
+    if profile.DG11.name not in files:
         return {}
-    details = dg11.parse(files[profile.DG11])
+    details = dg11.parse(files[profile.DG11.name])
     return {"details": {k: v.isoformat() if isinstance(v, date) else v for k, v in vars(details).items()}}
 
 
-def _issuing_section(files: dict[profile.LdsFile, bytes]) -> dict[str, Any]:
-    if profile.DG12 not in files:
+def _issuing_section(files: dict[str, bytes]) -> dict[str, Any]:
+    if profile.DG12.name not in files:
         return {}
-    issued = dg12.parse(files[profile.DG12])
+    issued = dg12.parse(files[profile.DG12.name])
     return {"issuing": {"authority": issued.issuing_authority, "date": issued.date_of_issue.isoformat()}}
 
 
-def _face_section(files: dict[profile.LdsFile, bytes]) -> dict[str, Any]:
-    if profile.DG2 not in files:
+def _face_section(files: dict[str, bytes]) -> dict[str, Any]:
+    if profile.DG2.name not in files:
         return {}
-    face = dg2.parse(files[profile.DG2])
+    face = dg2.parse(files[profile.DG2.name])
     return {"face": {"width": face.width, "height": face.height, "jpeg_bytes": len(face.jpeg)}}
 
 
@@ -151,6 +172,7 @@ def card() -> None:
 @click.option("--reader", help="PC/SC reader name (or part of it); default: the first reader.")
 @click.option("--card", "card_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Read a virtual card file in-process instead of a reader.")
+@click.option("--can", help="Card access number (6 digits printed on the card): PACE.")
 @click.option("--mrz", help="The TD1 MRZ (90 characters, line breaks allowed).")
 @click.option("--doc-number", help="Document number (with --birth and --expiry).")
 @click.option("--birth", help="Date of birth YYMMDD.")
@@ -162,22 +184,25 @@ def card() -> None:
 @click.option("--dump", "dump_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write EF.COM.bin, DG1.bin, ..., EF.SOD.bin here.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def read(reader: str | None, card_file: Path | None, mrz: str | None, doc_number: str | None,
+def read(reader: str | None, card_file: Path | None, can: str | None, mrz: str | None, doc_number: str | None,
          birth: str | None, expiry: str | None, csca: tuple[Path, ...], crl: tuple[Path, ...],
          dump_dir: Path | None, as_json: bool) -> None:
-    """Read the LDS through BAC and secure messaging and verify the EF.SOD; exit 3 if not valid."""
-    number, born, expires = _access_key(mrz, doc_number, _yymmdd(birth, "--birth"),
-                                        _yymmdd(expiry, "--expiry"))
+    """Read the LDS (PACE, else BAC), authenticate the chip (CA, AA), verify the EF.SOD; exit 3 if invalid."""
+    password, seed = _access(can, mrz, doc_number, _yymmdd(birth, "--birth"), _yymmdd(expiry, "--expiry"))
     cscas, crls = _load_certificates(csca), _load_crls(crl)
     transport = _transport(reader, card_file)
     try:
         with transport:
             caps = read_capabilities(transport, transport.atr)
-            result = inspect(transport, caps, number, born, expires, cscas, crls)
+            result = inspect(transport, caps, cscas, password, seed, crls)
     except (CardError, TransportError, ValueError) as exc:
         raise click.ClickException(f"cannot read the card: {exc}") from exc
     if not cscas:
         result.verdict.add("CSCA given", False, "pass --csca to check the chain")
+    for name, outcome in (("chip authentication", result.chip_authentication),
+                          ("active authentication", result.active_authentication)):
+        if outcome != "not offered":
+            result.verdict.add(name, outcome == "passed", "" if outcome == "passed" else outcome)
     if dump_dir is not None:
         dump(result.files, dump_dir)
     report = describe(result)

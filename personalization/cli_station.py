@@ -46,7 +46,7 @@ def self_test(reader: str | None) -> None:
     Training stock only: the card's keys come from the public GlobalPlatform test key.
     """
     pki = training_pki.generate(GP_TEST_KEY)
-    order = CardOrder.of(specimen.document(), specimen.holder(), pki.document_signer)
+    order = CardOrder(specimen.document(), specimen.holder())
     transport: Transport = (PcscTransport(reader) if reader is not None
                             else InProcessTransport(VirtualCard.blank(1, GP_TEST_KEY)))
     try:

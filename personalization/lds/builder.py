@@ -31,8 +31,13 @@ class Lds:
 
 
 def build(document: DocumentData, holder: HolderData, signer: Signer,
+          chip_files: dict[profile.LdsFile, bytes] | None = None,
           signing_time: datetime | None = None) -> Lds:
-    """EF.COM, DG1, DG2, DG7, DG11, DG12 and the EF.SOD over them, signed through the signer port."""
+    """EF.COM, DG1, DG2, DG7, DG11, DG12, the chip's DG14/DG15 if given, and the EF.SOD over them.
+
+    The EF.SOD is signed through the signer port; DG14 and DG15 hold keys generated on the card, so
+    the station signs only once the card has made them (ICAO 9303-10 §4.7.14-15).
+    """
     mrz = td1(document, holder)
     groups = {
         profile.DG1: dg1.build(mrz),
@@ -40,6 +45,7 @@ def build(document: DocumentData, holder: HolderData, signer: Signer,
         profile.DG7: dg7.build(holder.signature_jpeg),
         profile.DG11: dg11.build(holder),
         profile.DG12: dg12.build(document),
+        **(chip_files or {}),
     }
     numbered = {f.number: data for f, data in groups.items() if f.number is not None}
     files = {profile.EF_COM: com.build(list(groups)), **groups,

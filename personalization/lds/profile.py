@@ -113,9 +113,14 @@ DG2 = LdsFile("DG2", 0x0102, 0x02, 0x75, 2)
 DG7 = LdsFile("DG7", 0x0107, 0x07, 0x67, 7)
 DG11 = LdsFile("DG11", 0x010B, 0x0B, 0x6B, 11)
 DG12 = LdsFile("DG12", 0x010C, 0x0C, 0x6C, 12)
+DG14 = LdsFile("DG14", FID_DG14, 0x0E, 0x6E, 14)
+DG15 = LdsFile("DG15", FID_DG15, 0x0F, 0x6F, 15)
 EF_SOD = LdsFile("EF.SOD", 0x011D, 0x1D, 0x77)
-DATA_GROUPS = (DG1, DG2, DG7, DG11, DG12)
+# What the station writes: DG14 and DG15 when the profile offers chip and active authentication.
+DATA_GROUPS = (DG1, DG2, DG7, DG11, DG12, *((DG14,) if OFFERS.chip_authentication else ()),
+               *((DG15,) if OFFERS.active_authentication else ()))
 LDS_FILES = (EF_COM, *DATA_GROUPS, EF_SOD)
+KNOWN_FILES = (EF_COM, DG1, DG2, DG7, DG11, DG12, DG14, DG15, EF_SOD)
 LDS_VERSION = "0108"  # LDS 1.8 (ICAO 9303-10 §4.6.1)
 UNICODE_VERSION = "040000"
 

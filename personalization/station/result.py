@@ -14,8 +14,9 @@ class Step(StrEnum):
 
     IDENTIFY = "identify"
     OPEN_CHANNEL = "open_channel"
+    CHIP_KEYS = "chip_keys"
     WRITE_LDS = "write_lds"
-    BAC_SEED = "bac_seed"
+    ACCESS_KEYS = "access_keys"
     HOLDER_KEY = "holder_key"
     PIN = "pin"
     VERIFY = "verify"
@@ -70,6 +71,8 @@ class PersonalizationResult:
     holder_certificate: bytes = field(default=b"", repr=False)
     steps: list[StepOutcome] = field(default_factory=list)
     credentials: Credentials | None = field(default=None, repr=False)
+    can: str = ""  # card access number, printed on the card body (ICAO 9303-11 §4.4.3.1)
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)  # the LDS as written
 
     @property
     def ds_certificate_id(self) -> str:

@@ -18,14 +18,17 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from personalization import commands, inspection, tlv
+from personalization import commands, tlv
 from personalization.apdu import CommandAPDU
 from personalization.capabilities import CardCapabilities, read_capabilities
 from personalization.lds import profile
 from personalization.lds.builder import Lds
 from personalization.lds.builder import build as build_lds
 from personalization.lds.holder import DocumentData, HolderData
-from personalization.lds.signer import Signer
+from personalization.lds.mrz import Td1, td1
+from personalization.protocol import active_auth, chip_auth, inspection
+from personalization.protocol.ec_params import BRAINPOOL_P256R1, NIST_P256
+from personalization.protocol.pace import CAN_LENGTH, PacePassword
 from personalization.protocol.scp03 import LEVEL_FULL, Scp03Channel
 from personalization.station.ports import HolderSubject, StationPki
 from personalization.station.result import (
@@ -49,15 +52,18 @@ SET_STATUS_CARD = 0x80
 
 @dataclass(frozen=True)
 class CardOrder:
-    """What to write on one card: the LDS (already signed) and who the holder certificate names."""
+    """What to write on one card: the document and the holder, as enrollment and validation left them."""
 
-    lds: Lds
-    subject: HolderSubject
+    document: DocumentData
+    holder: HolderData
 
-    @classmethod
-    def of(cls, document: DocumentData, holder: HolderData, signer: Signer) -> CardOrder:
-        """Build and sign the LDS (the DS key signs the EF.SOD now, before any card is touched)."""
-        return cls(build_lds(document, holder, signer), HolderSubject.of(holder, document))
+    @property
+    def subject(self) -> HolderSubject:
+        return HolderSubject.of(self.holder, self.document)
+
+    @property
+    def mrz(self) -> Td1:
+        return td1(self.document, self.holder)
 
 
 def random_digits(n: int) -> str:
@@ -112,19 +118,21 @@ class Personalizer:
             self.identify()
         with self._step(Step.OPEN_CHANNEL):
             lds_channel = self.open_channel(profile.LDS_AID, Step.OPEN_CHANNEL)
+        with self._step(Step.CHIP_KEYS):
+            lds = build_lds(order.document, order.holder, self.pki.document_signer,
+                            self.chip_keys(lds_channel))
+            self.result.files = {ef.name: data for ef, data in lds.files.items()}
         with self._step(Step.WRITE_LDS):
-            self.write_lds(lds_channel, order.lds)
-        with self._step(Step.BAC_SEED):
-            lds_channel.transmit(CommandAPDU(0x00, 0xDA, profile.TAG_BAC_SEED >> 8,
-                                             profile.TAG_BAC_SEED & 0xFF, order.lds.bac_seed)).check(
-                "PUT DATA BAC key seed")
+            self.write_lds(lds_channel, lds)
+        with self._step(Step.ACCESS_KEYS):
+            self.result.can = self.access_keys(lds_channel, lds)
         with self._step(Step.HOLDER_KEY):
             signature_channel = self.open_channel(profile.SIGNATURE_AID, Step.HOLDER_KEY)
             self.holder_key(signature_channel, order.subject)
         with self._step(Step.PIN):
             self.result.credentials = self.set_pins(signature_channel)
         with self._step(Step.VERIFY):
-            self.verify(order.lds)
+            self.verify(lds)
         with self._step(Step.LOCK):
             self.lock()
         return self.result
@@ -161,6 +169,40 @@ class Personalizer:
         if not hmac.compare_digest(info.kdd, self.result.kdd):
             raise CardRefused(step, "the card changed its KDD between selections")
         return channel
+
+    def chip_keys(self, channel: Scp03Channel) -> dict[profile.LdsFile, bytes]:
+        """CA and AA key pairs made on the card; DG14 and DG15 carry their public keys (ICAO 9303-11 §6)."""
+        files: dict[profile.LdsFile, bytes] = {}
+        if profile.OFFERS.chip_authentication:
+            point = self._generate(channel, profile.KEY_CHIP_AUTHENTICATION, "chip authentication")
+            pace_id = profile.PACE_PARAMETER_ID if profile.OFFERS.pace else None
+            files[profile.DG14] = chip_auth.dg14(chip_auth.public_key_info(point, BRAINPOOL_P256R1), pace_id,
+                                                 active_authentication=profile.OFFERS.active_authentication)
+        if profile.OFFERS.active_authentication:
+            point = self._generate(channel, profile.KEY_ACTIVE_AUTHENTICATION, "active authentication")
+            files[profile.DG15] = active_auth.dg15(chip_auth.public_key_info(point, NIST_P256))
+        return files
+
+    @staticmethod
+    def _generate(channel: Scp03Channel, key: int, what: str) -> bytes:
+        answer = channel.transmit(CommandAPDU(0x00, 0x47, 0x80, key, le=256)).check(f"GENERATE {what} key")
+        point = tlv.find(tlv.find(answer, 0x7F49) or b"", 0x86)
+        if point is None:
+            raise PersonalizationError(Step.CHIP_KEYS, f"card returned no {what} public key")
+        return point
+
+    def access_keys(self, channel: Scp03Channel, lds: Lds) -> str:
+        """BAC key seed, PACE MRZ password and a random CAN, under C-DECRYPTION (ICAO 9303-11 §4)."""
+        mrz = lds.mrz
+        can = random_digits(CAN_LENGTH)
+        passwords = [(profile.TAG_BAC_SEED, lds.bac_seed, "BAC key seed")]
+        if profile.OFFERS.pace:
+            secret = PacePassword.mrz(mrz.document_number, mrz.birth_date, mrz.expiry_date).secret
+            passwords += [(profile.TAG_PACE_MRZ, secret, "PACE MRZ password"),
+                          (profile.TAG_CAN, can.encode("ascii"), "CAN")]
+        for tag, value, what in passwords:
+            channel.transmit(CommandAPDU(0x00, 0xDA, tag >> 8, tag & 0xFF, value)).check(f"PUT DATA {what}")
+        return can if profile.OFFERS.pace else ""
 
     def write_lds(self, channel: Scp03Channel, lds: Lds) -> None:
         """CREATE FILE then as few UPDATE BINARY as the card's declared buffer allows."""
@@ -201,22 +243,24 @@ class Personalizer:
         return credentials
 
     def verify(self, lds: Lds) -> None:
-        """Read back as an inspection system: BAC from the MRZ, SM reads, passive authentication."""
+        """Read back as an inspection system: PACE (or BAC), CA, AA, passive authentication."""
         csca = x509.load_der_x509_certificate(self.pki.csca)
         mrz = lds.mrz
-        read = inspection.inspect(self.transport, self.caps, mrz.document_number, mrz.birth_date,
-                                  mrz.expiry_date, [csca])
-        if not read.verdict.valid:
+        password = PacePassword.mrz(mrz.document_number, mrz.birth_date, mrz.expiry_date)
+        report = inspection.inspect(self.transport, self.caps, [csca], password, lds.bac_seed)
+        if not report.verdict.valid:
             raise PersonalizationError(Step.VERIFY, "passive authentication failed: "
-                                       + "; ".join(read.verdict.failures))
+                                       + "; ".join(report.verdict.failures))
+        offers = profile.OFFERS
+        if (offers.chip_authentication or offers.active_authentication) and not report.genuine:
+            raise PersonalizationError(Step.VERIFY, report.chip_verdict)
         for ef, data in lds.files.items():
-            if read.files.get(ef) != data:
+            if report.files.get(ef.name) != data:
                 raise PersonalizationError(Step.VERIFY, f"{ef.name} read back differs from what was written")
         self.transport.transmit(commands.select_aid(profile.SIGNATURE_AID, fci=False)).check(
             "SELECT signature application")
-        certificate = inspection.read_ef(self.transport, _HOLDER_CERT_EF,
-                                         self.caps.read_chunk(0))
-        self._check_holder_certificate(certificate)
+        certificate = inspection.read_ef(self.transport, _HOLDER_CERT_EF, self.caps.read_chunk(0))
+        self._check_holder_certificate(certificate or b"")
 
     def _check_holder_certificate(self, der: bytes) -> None:
         issuer = x509.load_der_x509_certificate(self.pki.issuing_ca.certificate)

@@ -115,4 +115,4 @@ def pki() -> StationPki:
 
 @pytest.fixture(scope="module")
 def order(pki: StationPki) -> CardOrder:
-    return CardOrder.of(document(), holder(), pki.document_signer)
+    return CardOrder(document(), holder())

@@ -17,6 +17,7 @@ from issuance.cli.main import main
 from personalization import tlv
 from personalization.lds import profile, sod
 from personalization.station.ports import StationPki
+from personalization.station.result import PersonalizationResult
 from personalization.station.steps import CardOrder, personalize
 from personalization.transport.in_process import InProcessTransport
 from personalization.transport.pcsc import PcscTransport
@@ -26,10 +27,14 @@ from tests.personalization.conftest import MASTER_KEY, worker_reader
 
 
 @pytest.fixture
-def card_file(tmp_path: Path, pki: StationPki, order: CardOrder) -> Path:
-    path = tmp_path / "card.json"
-    personalize(InProcessTransport(VirtualCard.blank(0x8001, MASTER_KEY, path)), pki, order)
-    return path
+def written(tmp_path: Path, pki: StationPki, order: CardOrder) -> PersonalizationResult:
+    return personalize(InProcessTransport(VirtualCard.blank(0x8001, MASTER_KEY, tmp_path / "card.json")),
+                       pki, order)
+
+
+@pytest.fixture
+def card_file(tmp_path: Path, written: PersonalizationResult) -> Path:
+    return tmp_path / "card.json"
 
 
 @pytest.fixture
@@ -45,17 +50,18 @@ def _read(*args: str) -> tuple[int, str]:
 
 
 def test_read_dump_and_openssl_verify(card_file: Path, csca_pem: Path, tmp_path: Path,
-                                      order: CardOrder) -> None:
+                                      order: CardOrder, written: PersonalizationResult) -> None:
     dump = tmp_path / "chip"
-    code, out = _read("--card", str(card_file), "--mrz", order.lds.mrz.text, "--csca", str(csca_pem),
+    code, out = _read("--card", str(card_file), "--mrz", order.mrz.text, "--csca", str(csca_pem),
                       "--dump", str(dump), "--json")
     assert code == 0, out
     report = json.loads(out)
     assert report["verdict"]["valid"] and report["holder"]["document_number"] == "D23145890"
     assert report["details"]["full_name"] == "أبو بكر محمد بن زكريا الرازي"
     assert sorted(p.name for p in dump.iterdir()) == sorted(f.dump_name for f in profile.LDS_FILES)
-    for ef, data in order.lds.files.items():
-        assert (dump / ef.dump_name).read_bytes() == data
+    for name, data in written.files.items():
+        assert (dump / f"{name}.bin").read_bytes() == data
+    assert report["chip"]["verdict"] == "genuine chip" and report["chip"]["access"] == "PACE"
 
     # openssl, not our code, checks the SOD read back against the exported CSCA.
     cms, _ = tlv.decode_one((dump / "EF.SOD.bin").read_bytes())
@@ -83,19 +89,31 @@ def test_a_tampered_card_is_not_valid(card_file: Path, csca_pem: Path, order: Ca
     dg11 = next(f for f in lds["files"] if f["fid"] == profile.DG11.fid)
     dg11["data"] = dg11["data"].replace("d8b1d8a7d8b2d98a", "d8b1d8a7d8b2d989")  # رازي → رازى
     card_file.write_text(json.dumps(data))
-    code, out = _read("--card", str(card_file), "--mrz", order.lds.mrz.text, "--csca", str(csca_pem))
+    code, out = _read("--card", str(card_file), "--mrz", order.mrz.text, "--csca", str(csca_pem))
     assert code == 3 and "FAIL DG11 hash" in out
 
 
 def test_without_csca_the_verdict_says_so(card_file: Path, order: CardOrder) -> None:
-    code, out = _read("--card", str(card_file), "--mrz", order.lds.mrz.text)
+    code, out = _read("--card", str(card_file), "--mrz", order.mrz.text)
     assert code == 3 and "pass --csca" in out
 
 
 def test_wrong_mrz_is_a_clear_error(card_file: Path) -> None:
     code, out = _read("--card", str(card_file), "--doc-number", "D23145899", "--birth", "850712",
                       "--expiry", "361031")
-    assert code == 1 and "cannot read the card" in out and "MUTUAL AUTHENTICATE" in out
+    assert code == 1 and "cannot read the card" in out and "PACE" in out and "6300" in out
+
+
+def test_read_with_the_can(card_file: Path, csca_pem: Path, written: PersonalizationResult) -> None:
+    assert len(written.can) == 6 and written.can.isdigit()
+    code, out = _read("--card", str(card_file), "--can", written.can, "--csca", str(csca_pem), "--json")
+    assert code == 0, out
+    report = json.loads(out)
+    assert report["chip"] == {"access": "PACE", "verdict": "genuine chip", "chip_authentication": "passed",
+                              "active_authentication": "passed"}
+    wrong = f"{(int(written.can) + 1) % 1_000_000:06d}"
+    code, out = _read("--card", str(card_file), "--can", wrong, "--csca", str(csca_pem))
+    assert code == 1 and "6300" in out
 
 
 def test_fuzzed_access_keys_give_usage_errors(card_file: Path) -> None:
@@ -125,7 +143,7 @@ def test_fuzzed_card_contents_give_a_verdict_or_a_clear_error(card_file: Path, c
         target["data"] = raw.hex()
         card_file.write_text(json.dumps(data))
         result = CliRunner().invoke(main, ["card", "read", "--card", str(card_file), "--mrz",
-                                           order.lds.mrz.text, "--csca", str(csca_pem), "--json"])
+                                           order.mrz.text, "--csca", str(csca_pem), "--json"])
         # EF.COM is not signed (ICAO 9303-10 §4.6.1), nor are SignedData's version and digest
         # algorithm set: changes there that keep the files readable may leave a valid card.
         allowed = (0, 1, 3) if target["fid"] in (profile.EF_SOD.fid, profile.EF_COM.fid) else (1, 3)
@@ -141,6 +159,6 @@ def test_read_through_pcscd(card_file: Path, csca_pem: Path, order: CardOrder, s
     _, name = worker_reader()
     slot.insert(VirtualCard.load(card_file))
     PcscTransport(name).wait_for_card(timeout=5)
-    code, out = _read("--reader", name, "--mrz", order.lds.mrz.text, "--csca", str(csca_pem), "--json")
+    code, out = _read("--reader", name, "--mrz", order.mrz.text, "--csca", str(csca_pem), "--json")
     assert code == 0, out
     assert json.loads(out)["face"]["width"] == 240

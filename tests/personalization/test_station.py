@@ -10,11 +10,10 @@ import pytest
 
 from personalization import commands
 from personalization.apdu import CommandAPDU
-from personalization.lds import builder, profile
+from personalization.lds import profile
 from personalization.station import training_pki
 from personalization.station.ports import StationPki
 from personalization.station.result import CardRefused, PersonalizationError, Step
-from personalization.station.specimen import document, holder
 from personalization.station.steps import CardOrder, personalize
 from personalization.status_words import SW
 from personalization.transport.base import Transport
@@ -39,7 +38,7 @@ def test_personalize_verify_and_lock(transport: Transport, blank_card: VirtualCa
     assert state.life_cycle == profile.SECURED
     assert {df.life_cycle for df in state.applications()} == {profile.APP_PERSONALIZED}
     lds = state.application(profile.LDS_AID)
-    assert lds is not None and bytes(lds.files[profile.DG2.fid].data) == order.lds.files[profile.DG2]
+    assert lds is not None and bytes(lds.files[profile.DG2.fid].data) == result.files["DG2"]
 
     # The holder can sign with the PIN from the mailer; the applications take no more writes.
     transport.transmit(commands.select_aid(profile.SIGNATURE_AID, fci=False)).check()
@@ -139,9 +138,9 @@ def test_a_card_pulled_through_pcscd_names_the_step(pcsc_transport: Transport, b
 
 def test_verification_catches_a_wrong_sod(tmp_path: Path, pki: StationPki, order: CardOrder) -> None:
     other = training_pki.generate(MASTER_KEY, "UT")
-    forged = dataclasses.replace(order, lds=builder.build(document(), holder(2000), other.document_signer))
+    foreign_signer = dataclasses.replace(pki, document_signer=other.document_signer)
     with pytest.raises(PersonalizationError) as caught:
-        personalize(InProcessTransport(VirtualCard.blank(0x7001, MASTER_KEY)), pki, forged)
+        personalize(InProcessTransport(VirtualCard.blank(0x7001, MASTER_KEY)), foreign_signer, order)
     assert caught.value.step is Step.VERIFY
     assert "DS certificate issued by a trusted CSCA" in caught.value.reason
 

@@ -43,7 +43,7 @@ def test_self_test_reports_the_failing_step(slot: VirtualReaderSlot) -> None:
     PcscTransport(name).wait_for_card(timeout=5)
     result = CliRunner().invoke(main, ["station", "self-test", "--reader", name])
     assert result.exit_code == 1
-    assert "FAIL  holder_key" in result.output and "SW 6A84" in result.output
+    assert "FAIL  chip_keys" in result.output and "SW 6A84" in result.output
 
 
 def test_self_test_without_a_card_is_a_clear_error() -> None:
