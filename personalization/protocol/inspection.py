@@ -73,8 +73,9 @@ def read_ef(channel: ApduSender, ef: profile.LdsFile, chunk: int) -> bytes | Non
         raise CardError(SW.WRONG_DATA, f"{ef.name} does not start with a TLV: {exc}") from exc
     data = first.data[: header + total]
     while len(data) < header + total:
-        want = min(chunk, header + total - len(data))
-        answer = channel.transmit(commands.read_binary(len(data), want))
+        # Ask for a whole chunk even for the tail: under SM a short Le would make the chip cut the
+        # answer to fit it (ICAO 9303-11 §9.8), and reading to the end is answered 6282.
+        answer = channel.transmit(commands.read_binary(len(data), chunk))
         if answer.sw not in (SW.OK, SW.END_OF_FILE) or not answer.data:
             raise CardError(answer.sw, f"READ BINARY {ef.name}@{len(data)}")
         data += answer.data

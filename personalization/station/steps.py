@@ -244,6 +244,8 @@ class Personalizer:
 
     def verify(self, lds: Lds) -> None:
         """Read back as an inspection system: PACE (or BAC), CA, AA, passive authentication."""
+        # A fresh power-on session, as a border reader gets: no SCP03 channel, nothing selected.
+        self.transport.reconnect()
         csca = x509.load_der_x509_certificate(self.pki.csca)
         mrz = lds.mrz
         password = PacePassword.mrz(mrz.document_number, mrz.birth_date, mrz.expiry_date)
