@@ -6,7 +6,9 @@ A pure function of its inputs: it writes nothing, logs nothing, and keeps no cop
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
@@ -99,3 +101,16 @@ def render_pin_mailer(mailer: PinMailer) -> bytes:
     canvas.showPage()
     canvas.save()
     return buf.getvalue()
+
+
+def spool_pin_mailer(pdf: bytes, spool: Path, name: str) -> Path:
+    """Write a mailer into the station's spool: 0600 in a 0700 folder (DESIGN §8), never replaced."""
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError("name: a plain file name is required")
+    spool.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(spool, 0o700)
+    path = spool / f"{name}.pdf"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pdf)
+    return path

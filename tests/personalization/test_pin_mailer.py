@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import logging
+import stat
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from personalization.lds import profile
 from personalization.station.steps import random_digits
-from printing.pin_mailer import SCRATCH_PANEL, PinMailer, render_pin_mailer
+from printing.pin_mailer import SCRATCH_PANEL, PinMailer, render_pin_mailer, spool_pin_mailer
 
 
 def _mailer(pin: str, puk: str) -> PinMailer:
@@ -47,3 +49,15 @@ def test_pin_and_puk_are_printed_in_the_scratch_panel(caplog: pytest.LogCaptureF
 def test_a_malformed_pin_is_refused(pin: str) -> None:
     with pytest.raises(ValueError, match="pin: must be 4 to 8 digits"):
         _mailer(pin, "12345678")
+
+
+def test_spooled_mailer_is_private_and_never_overwritten(tmp_path: Path) -> None:
+    pdf = render_pin_mailer(_mailer("123456", "12345678"))
+    path = spool_pin_mailer(pdf, tmp_path / "spool", "D23145890")
+    assert path.read_bytes() == pdf
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "spool").stat().st_mode) == 0o700
+    with pytest.raises(FileExistsError):
+        spool_pin_mailer(pdf, tmp_path / "spool", "D23145890")
+    with pytest.raises(ValueError, match="name"):
+        spool_pin_mailer(pdf, tmp_path / "spool", "../x")
