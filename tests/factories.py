@@ -7,6 +7,7 @@ from issuance.biometrics import ImageMeta, store_biometric
 from issuance.db import Database
 from issuance.demo import population
 from issuance.models import Application, BiometricKind, Role, User
+from issuance.sites import ensure_site
 from issuance.transitions import Actor
 from issuance.users import add_user
 from issuance.vault import Vault
@@ -17,6 +18,7 @@ TEST_PASSWORD = "correct horse battery"
 def make_user(db: Database, name: str, role: Role, site: str = "HQ") -> User:
     """A user with the test password, committed."""
     with db.transaction() as s:
+        ensure_site(s, site, actor="test")
         return add_user(s, name, role, TEST_PASSWORD, actor="test", site=site)
 
 

@@ -17,11 +17,13 @@ from issuance.cli.ops import COMMANDS
 from issuance.config import ConfigError, load_settings
 from issuance.demo.run import run_demo
 from issuance.models import Role, User
+from issuance.sites import ensure_site
 from issuance.users import UserError, add_user, set_active
 from issuance.web.app import create_app
 from personalization.cli import card_sim
 from personalization.cli_read import card
 from personalization.cli_station import station
+from printing.cli import card_design, seal
 from workers.cli import reconcile, worker
 
 
@@ -96,6 +98,8 @@ def user_add(
     rt = runtime_of(ctx)
     try:
         with rt.db.transaction() as s:
+            if site is None:  # the configured site of a fresh install exists once it has a user
+                ensure_site(s, rt.settings.site, actor="cli")
             created = add_user(s, name, Role(role), password, actor="cli",
                                site=site or rt.settings.site, full_name=full_name)
             click.echo(f"user {created.username} created with role {created.role}")
@@ -157,5 +161,5 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     uvicorn.run(create_app(settings_of(ctx)), host=host, port=port)
 
 
-for command in (*COMMANDS, worker, reconcile, photo, card_sim, card, station):
+for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design, card, station):
     main.add_command(command)

@@ -27,6 +27,7 @@ from issuance.equipment import add_printer, add_station
 from issuance.models import Application, Role, User
 from issuance.review import resolve_exception
 from issuance.runtime import Runtime
+from issuance.sites import ensure_site
 from issuance.states import ApplicationState
 from issuance.transitions import Actor
 from issuance.users import add_user
@@ -143,6 +144,7 @@ def _setup(rt: Runtime) -> dict[str, tuple[User, str]]:
     site = rt.settings.site
     users = {}
     with rt.db.transaction() as s:
+        ensure_site(s, site, actor="demo")
         for name, role in DEMO_USERS.items():
             password = secrets.token_urlsafe(16)
             users[name] = (add_user(s, name, role, password, actor="demo", site=site), password)

@@ -73,19 +73,26 @@ class Td1:
                 and check_digit(l2[8:14]) == l2[14] and check_digit(composite) == l2[29])
 
 
-def td1(document: DocumentData, holder: HolderData) -> Td1:
-    """Compose the MRZ; the personal number goes in the optional data of line 1 (ICAO 9303-5 §4.2.2)."""
-    number = document.document_number.ljust(9, "<")
-    line1 = (document.document_code + document.issuing_state + number + check_digit(number)
-             + holder.personal_number.ljust(15, "<"))
-    birth, expiry = yymmdd(holder.birth_date), yymmdd(document.expiry_date)
-    sex = "<" if holder.sex == "X" else holder.sex
-    optional2 = "<" * 11
-    line2 = (birth + check_digit(birth) + sex + expiry + check_digit(expiry) + holder.nationality
-             + optional2)
+def compose(*, document_code: str, issuing_state: str, document_number: str, birth_date: str, sex: str,
+            expiry_date: str, nationality: str, name: str, optional1: str = "", optional2: str = "") -> Td1:
+    """The three TD1 lines from their fields, every check digit computed (ICAO 9303-5 §4.2.2)."""
+    number = document_number.upper().ljust(9, "<")
+    line1 = (document_code.ljust(2, "<") + issuing_state + number + check_digit(number)
+             + optional1.ljust(15, "<"))
+    mrz_sex = "<" if sex in ("", "X") else sex
+    line2 = (birth_date + check_digit(birth_date) + mrz_sex + expiry_date + check_digit(expiry_date)
+             + nationality + optional2.ljust(11, "<"))
     composite = line1[5:30] + line2[0:7] + line2[8:15] + line2[18:29]
-    line2 += check_digit(composite)
-    return Td1(line1, line2, holder.mrz_name.ljust(LINE, "<"))
+    return Td1(line1, line2 + check_digit(composite), name.ljust(LINE, "<")[:LINE])
+
+
+def td1(document: DocumentData, holder: HolderData) -> Td1:
+    """The card's MRZ; the personal number goes in the optional data of line 1 (ICAO 9303-5 §4.2.2)."""
+    return compose(document_code=document.document_code, issuing_state=document.issuing_state,
+                   document_number=document.document_number, birth_date=yymmdd(holder.birth_date),
+                   sex=holder.sex, expiry_date=yymmdd(document.expiry_date),
+                   nationality=holder.nationality, name=holder.mrz_name,
+                   optional1=holder.personal_number)
 
 
 def mrz_information(document_number: str, birth_date: str, expiry_date: str) -> str:
