@@ -16,8 +16,9 @@ import click
 
 from issuance.cli.context import settings_of
 from issuance.keystore import KeystoreError, open_keystore
-from personalization.kdf import GP_TEST_KEY, StaticKeys
-from personalization.virtual_card import FaultPlan, VirtualCard, profile
+from personalization.lds import profile
+from personalization.protocol.kdf import GP_TEST_KEY, StaticKeys
+from personalization.virtual_card import FaultPlan, VirtualCard
 from personalization.virtual_card.state import KeySource
 from personalization.vpcd import DEFAULT_HOST, DEFAULT_PORT, VirtualReaderSlot
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from personalization.bac import check_digit
+from personalization.lds.mrz import check_digit, compose
 
 TD1_LINES = 3
 TD1_LENGTH = 30
@@ -71,11 +71,8 @@ def compose_td1(
     optional2: str = "",
 ) -> tuple[str, str, str]:
     """The three TD1 lines from their fields, check digits computed (ICAO 9303-5 §4.2.2)."""
-    number = document_number.upper().ljust(9, "<")
-    one = (document_code.ljust(2, "<") + issuing_state + number + check_digit(number)
-           + optional1.ljust(15, "<"))
-    head = (birth_date + check_digit(birth_date) + (sex or "<") + expiry_date + check_digit(expiry_date)
-            + nationality + optional2.ljust(11, "<"))
-    composite = one[5:30] + head[0:7] + head[8:15] + head[18:29]
-    lines = (one, head + check_digit(composite), name.ljust(TD1_LENGTH, "<")[:TD1_LENGTH])
-    return validate_lines(lines)
+    zone = compose(document_code=document_code, issuing_state=issuing_state,
+                   document_number=document_number, birth_date=birth_date, sex=sex,
+                   expiry_date=expiry_date, nationality=nationality, name=name, optional1=optional1,
+                   optional2=optional2)
+    return validate_lines(zone.lines)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from enrollment.cli import photo
 from issuance import audit, migrate
 from issuance.cli.context import runtime_of, settings_of
-from issuance.cli.ops import COMMANDS
+from issuance.cli.ops import COMMANDS, station
 from issuance.cli.pki import pki
 from issuance.config import ConfigError, load_settings
 from issuance.demo.run import run_demo
@@ -22,6 +22,8 @@ from issuance.sites import ensure_site
 from issuance.users import UserError, add_user, set_active
 from issuance.web.app import create_app
 from personalization.cli import card_sim
+from personalization.cli_read import card
+from personalization.cli_station import self_test
 from printing.cli import card_design, seal
 from workers.cli import reconcile, worker
 
@@ -160,5 +162,6 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     uvicorn.run(create_app(settings_of(ctx)), host=host, port=port)
 
 
-for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design, pki):
+for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design, pki, card):
     main.add_command(command)
+station.add_command(self_test)

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from personalization import tlv
 from personalization.apdu import CLA_CHAINING, CommandAPDU, ResponseAPDU
-from personalization.scp03 import C_MAC, CLA_SECURE_MESSAGING
+from personalization.lds import profile
+from personalization.protocol.scp03 import C_MAC, CLA_SECURE_MESSAGING
 from personalization.status_words import SW, CardError
-from personalization.virtual_card import card_manager, files, profile, rules
+from personalization.virtual_card import card_manager, files, rules
 from personalization.virtual_card import state as card_state
 from personalization.virtual_card.access import ACCESS_COMMANDS
 from personalization.virtual_card.context import Context

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from personalization.kdf import StaticKeys, diversify_keys
-from personalization.virtual_card import profile
-from personalization.virtual_card.filesystem import AC_ALWAYS, AC_NEVER, DedicatedFile, ElementaryFile
+from personalization.lds import profile
+from personalization.lds.profile import AC_ALWAYS, AC_NEVER, KDD_PREFIX
+from personalization.protocol.kdf import StaticKeys, diversify_keys
+from personalization.virtual_card.filesystem import DedicatedFile, ElementaryFile
 
 FORMAT = "civil-id-virtual-card/1"
-KDD_PREFIX = b"CI"  # 2 bytes of issuer/batch code ahead of the 8-byte serial
 TOTAL_MEMORY = 160 * 1024
 
 

@@ -1,4 +1,4 @@
-"""The card transport interface and the in-process transport (ISO/IEC 7816-4 §5.3, DESIGN §2)."""
+"""The card transport interface (ISO/IEC 7816-4 §5.3, DESIGN §2)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 
 from personalization.apdu import CommandAPDU, ResponseAPDU, chain
-from personalization.status_words import CardRemovedError, TransportError
-from personalization.virtual_card import CardTorn, VirtualCard
+from personalization.status_words import TransportError
 
 MAX_GET_RESPONSE_ROUNDS = 512
 
@@ -28,6 +27,15 @@ class Transport(ABC):
         """Close the connection (and power the card down where the link allows)."""
 
     _atr: bytes = b""
+    apdus: int = 0  # command APDUs sent, GET RESPONSE and 6Cxx resends included
+
+    def _exchange(self, raw: bytes) -> ResponseAPDU:
+        self.apdus += 1
+        return ResponseAPDU.parse(self.transmit_raw(raw))
+
+    @property
+    def connected(self) -> bool:
+        return bool(self._atr)
 
     @property
     def atr(self) -> bytes:
@@ -47,11 +55,9 @@ class Transport(ABC):
 
     def transmit(self, command: CommandAPDU | bytes) -> ResponseAPDU:
         cmd = CommandAPDU.parse(command) if isinstance(command, bytes) else command
-        response = ResponseAPDU.parse(self.transmit_raw(cmd.to_bytes()))
+        response = self._exchange(cmd.to_bytes())
         if response.sw1 == 0x6C:
-            response = ResponseAPDU.parse(
-                self.transmit_raw(cmd.with_le(response.sw2 or 256).to_bytes())
-            )
+            response = self._exchange(cmd.with_le(response.sw2 or 256).to_bytes())
         data = response.data
         rounds = 0
         while response.sw1 == 0x61:
@@ -59,7 +65,7 @@ class Transport(ABC):
             if rounds > MAX_GET_RESPONSE_ROUNDS:
                 raise TransportError("card keeps answering 61xx")
             get = CommandAPDU(cmd.cla & 0x80, 0xC0, 0, 0, le=response.sw2 or 256)
-            response = ResponseAPDU.parse(self.transmit_raw(get.to_bytes()))
+            response = self._exchange(get.to_bytes())
             data += response.data
         return ResponseAPDU(data, response.sw)
 
@@ -83,30 +89,3 @@ class Transport(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.disconnect()
-
-
-class InProcessTransport(Transport):
-    """Straight into a VirtualCard in this process: the embedded default (DESIGN §2)."""
-
-    def __init__(self, card: VirtualCard) -> None:
-        self.card = card
-        self._atr = b""
-
-    def __repr__(self) -> str:
-        return f"InProcessTransport({self.card!r})"
-
-    def connect(self) -> None:
-        self._atr = self.card.power_on()
-
-    def disconnect(self) -> None:
-        self.card.power_off()
-        self._atr = b""
-
-    def transmit_raw(self, apdu: bytes) -> bytes:
-        if not self._atr:
-            raise TransportError("not connected")
-        try:
-            return self.card.process(apdu)
-        except CardTorn as exc:
-            self._atr = b""
-            raise CardRemovedError("card torn during the command") from exc

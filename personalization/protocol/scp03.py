@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 
 from personalization.apdu import CommandAPDU, ResponseAPDU
 from personalization.channel import ApduSender
-from personalization.kdf import (
+from personalization.padding import PaddingError, pad, unpad
+from personalization.protocol.kdf import (
     CARD_CRYPTOGRAM,
     HOST_CRYPTOGRAM,
     S_ENC,
@@ -22,7 +23,6 @@ from personalization.kdf import (
     aes_kcv,
     scp03_kdf,
 )
-from personalization.padding import PaddingError, pad, unpad
 from personalization.status_words import SW, CardError, is_success
 
 # Security levels (GPC 2.3 Amendment D §5.1, table 5-1 / EXTERNAL AUTHENTICATE P1).

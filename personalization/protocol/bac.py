@@ -9,38 +9,13 @@ from collections.abc import Callable
 
 from personalization.apdu import CommandAPDU
 from personalization.channel import ApduSender
-from personalization.des import adjust_parity, retail_mac, tdes_cbc_decrypt, tdes_cbc_encrypt
 from personalization.padding import pad
-from personalization.secure_messaging import SecureMessagingChannel, SmSession
+from personalization.protocol.des import adjust_parity, retail_mac, tdes_cbc_decrypt, tdes_cbc_encrypt
+from personalization.protocol.secure_messaging import SecureMessagingChannel, SmSession
 from personalization.status_words import SW, CardError
 
 INS_GET_CHALLENGE = 0x84
 INS_MUTUAL_AUTHENTICATE = 0x82
-_WEIGHTS = (7, 3, 1)
-
-
-def check_digit(field: str) -> str:
-    """MRZ check digit (ICAO 9303-3 §4.9)."""
-    total = 0
-    for i, ch in enumerate(field):
-        if ch.isdigit():
-            value = int(ch)
-        elif ch.isalpha():
-            value = ord(ch.upper()) - 55
-        else:
-            value = 0
-        total += value * _WEIGHTS[i % 3]
-    return str(total % 10)
-
-
-def mrz_information(document_number: str, birth_date: str, expiry_date: str) -> str:
-    """Document number, birth and expiry date (YYMMDD) each with its check digit (§9.7.2)."""
-    number = document_number.upper().ljust(9, "<")
-    return (
-        number + check_digit(number)
-        + birth_date + check_digit(birth_date)
-        + expiry_date + check_digit(expiry_date)
-    )
 
 
 def key_seed(mrz_info: str) -> bytes:
@@ -88,38 +63,3 @@ def authenticate(
     if r[:8] != rnd_ic or r[8:16] != rnd_ifd:
         raise CardError(SW.AUTHENTICATION_FAILED, "chip did not return our nonces")
     return SecureMessagingChannel(sender, session_from_key_material(k_ifd, r[16:], rnd_ic, rnd_ifd))
-
-
-class BacChip:
-    """Chip side of BAC: GET CHALLENGE and MUTUAL AUTHENTICATE (ICAO 9303-11 §4.3.4)."""
-
-    def __init__(self, seed: bytes, rng: Callable[[int], bytes] = os.urandom) -> None:
-        self.k_enc, self.k_mac = basic_access_keys(seed)
-        self.rng = rng
-        self.rnd_ic: bytes | None = None
-
-    def __repr__(self) -> str:
-        return "BacChip()"
-
-    def get_challenge(self) -> bytes:
-        self.rnd_ic = self.rng(8)
-        return self.rnd_ic
-
-    def mutual_authenticate(self, data: bytes) -> tuple[bytes, SmSession]:
-        """Check the terminal's cryptogram; raise CardError(6300) on any mismatch."""
-        rnd_ic, self.rnd_ic = self.rnd_ic, None
-        if rnd_ic is None:
-            raise CardError(SW.CONDITIONS_NOT_SATISFIED, "GET CHALLENGE first")
-        if len(data) != 40:
-            raise CardError(SW.WRONG_LENGTH, "MUTUAL AUTHENTICATE needs 40 bytes")
-        e_ifd, m_ifd = data[:32], data[32:]
-        if not hmac.compare_digest(retail_mac(self.k_mac, pad(e_ifd, 8)), m_ifd):
-            raise CardError(SW.AUTHENTICATION_FAILED, "terminal MAC")
-        s = tdes_cbc_decrypt(self.k_enc, e_ifd)
-        rnd_ifd, echoed, k_ifd = s[:8], s[8:16], s[16:]
-        if not hmac.compare_digest(echoed, rnd_ic):
-            raise CardError(SW.AUTHENTICATION_FAILED, "terminal nonce")
-        k_ic = self.rng(16)
-        e_ic = tdes_cbc_encrypt(self.k_enc, rnd_ic + rnd_ifd + k_ic)
-        answer = e_ic + retail_mac(self.k_mac, pad(e_ic, 8))
-        return answer, session_from_key_material(k_ifd, k_ic, rnd_ic, rnd_ifd)

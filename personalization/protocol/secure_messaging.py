@@ -8,8 +8,8 @@ from dataclasses import replace
 from personalization import tlv
 from personalization.apdu import CommandAPDU, ResponseAPDU
 from personalization.channel import ApduSender
-from personalization.des import retail_mac, tdes_cbc_decrypt, tdes_cbc_encrypt
 from personalization.padding import PaddingError, pad, unpad
+from personalization.protocol.des import retail_mac, tdes_cbc_decrypt, tdes_cbc_encrypt
 from personalization.status_words import SW, CardError
 
 CLA_SM = 0x0C

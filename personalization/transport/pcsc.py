@@ -16,7 +16,7 @@ from smartcard.pcsc.PCSCReader import PCSCReader
 from smartcard.System import readers as pcsc_readers
 
 from personalization.status_words import CardRemovedError, TransportError
-from personalization.transport import Transport
+from personalization.transport.base import Transport
 
 POWER_UP_ATTEMPTS = 4
 
