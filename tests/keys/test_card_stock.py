@@ -13,10 +13,11 @@ from issuance.cli.main import main
 from issuance.config import Settings
 from issuance.keystore import open_keystore
 from personalization import commands
-from personalization.scp03 import LEVEL_FULL, Scp03Channel
+from personalization.lds import profile
+from personalization.protocol.scp03 import LEVEL_FULL, Scp03Channel
 from personalization.status_words import CardError
-from personalization.transport import InProcessTransport
-from personalization.virtual_card import VirtualCard, profile
+from personalization.transport.in_process import InProcessTransport
+from personalization.virtual_card import VirtualCard
 from tests.keys.conftest import env_of
 
 LABEL = "scp03-master-1"

@@ -34,7 +34,7 @@ from issuance.keystore import (
 )
 from issuance.keystore.base import Keystore as KeystorePort
 from issuance.runtime import Runtime
-from personalization.kdf import DIVERSIFY_ENC, diversify, diversify_keys
+from personalization.protocol.kdf import DIVERSIFY_ENC, diversify, diversify_keys
 from tests.keys.conftest import SoftHsm
 
 h = bytes.fromhex
