@@ -305,6 +305,17 @@ class Card(Base):
     failure_step: Mapped[str | None] = mapped_column(String(64))
     failure_status_word: Mapped[str | None] = mapped_column(String(4))
     expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    issued_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Written by personalization, read by printing: the card's ATR, the DS key that signed its
+    # EF.SOD, the CAN printed on the card, and DG1's three TD1 lines as written (newline-joined).
+    atr: Mapped[str | None] = mapped_column(String(80))
+    ds_key_label: Mapped[str | None] = mapped_column(String(64))
+    can: Mapped[str | None] = mapped_column(String(6))
+    mrz: Mapped[str | None] = mapped_column(String(92))
+    # Each personalization step's outcome (APDUs, ms, status word), for supervisors and bench.
+    steps: Mapped[list[Any] | None] = mapped_column(JSON)
+    # A station's claim on the card: lapsed, the reconciler spoils the card and queues a new one.
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
