@@ -12,10 +12,10 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enrollment.application_kind import KIND_FIELDS, validate_kind
+from enrollment.application_check import check_application
 from enrollment.crop import CropError, chip_jpeg, make_compliant_crop, make_token_image
 from enrollment.errors import ValidationError
-from enrollment.fields import Applicant, validate_applicant
+from enrollment.fields import Applicant
 from enrollment.image_intake import DEFAULT_LIMITS, ImageRejected, decode_image
 from enrollment.mrz_name import propose_mrz_name
 from enrollment.photo_quality import assess_photo
@@ -188,19 +188,12 @@ def create_draft(
     """Validate the applicant data and open a draft application."""
     raw = body.model_dump(exclude_none=True)
     raw.setdefault("issuing_state", rt.settings.issuing_state)
-    kind_raw = {f: raw.pop(f) for f in KIND_FIELDS if f in raw}
-    errors = []
-    try:
-        applicant = validate_applicant(raw, rules_from_config(rt.settings.extra))
+    try:  # every broken rule at once, applicant data and kind alike
+        checked = check_application(raw, rules_from_config(rt.settings.extra))
     except ValidationError as exc:
-        errors += exc.errors
-    try:
-        choice = validate_kind(kind_raw)
-    except ValidationError as exc:
-        errors += exc.errors
-    if errors:  # every broken rule at once, applicant data and kind alike
         raise HTTPException(422, {"message": "applicant data is invalid",
-                                  "errors": [e.as_dict() for e in errors]})
+                                  "errors": [e.as_dict() for e in exc.errors]}) from exc
+    applicant, choice = checked.applicant, checked.choice
     given = [applicant.arabic_first, applicant.arabic_father, applicant.arabic_grandfather]
     proposal = propose_mrz_name(applicant.arabic_family, [g for g in given if g])
     with committing(session):

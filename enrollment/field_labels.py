@@ -1,0 +1,44 @@
+"""What each applicant field is called on the counter's screens, in English and Arabic."""
+
+from __future__ import annotations
+
+from enrollment.application_kind import KIND_FIELDS
+from enrollment.fields import FIELD_NAMES
+
+# Keyed by the names `validate_applicant` and `validate_kind` use; a test checks none is missing.
+LABELS: dict[str, tuple[str, str]] = {
+    "arabic_first": ("First name (Arabic)", "الاسم الأول"),
+    "arabic_father": ("Father's name (Arabic)", "اسم الأب"),
+    "arabic_grandfather": ("Grandfather's name (Arabic)", "اسم الجد"),
+    "arabic_family": ("Family name (Arabic)", "اسم العائلة"),
+    "latin_given_names": ("Given names (Latin)", "الأسماء باللاتينية"),
+    "latin_surname": ("Surname (Latin)", "اسم العائلة باللاتينية"),
+    "mrz_name": ("Name in the MRZ", "الاسم في منطقة القراءة الآلية"),
+    "national_number": ("National number", "الرقم الوطني"),
+    "birth_date": ("Date of birth", "تاريخ الميلاد"),
+    "sex": ("Sex", "الجنس"),
+    "nationality": ("Nationality", "الجنسية"),
+    "issuing_state": ("Issuing state", "الدولة المصدرة"),
+    "place_of_birth": ("Place of birth", "مكان الميلاد"),
+    "address": ("Address", "العنوان"),
+    "kind": ("Application", "نوع الطلب"),
+    "replacement_reason": ("Reason for replacement", "سبب البدل"),
+    "replaces_card": ("Number of the card replaced", "رقم البطاقة السابقة"),
+}
+
+# The choices of the fields that take one of a few codes.
+CHOICES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "sex": (("M", "Male", "ذكر"), ("F", "Female", "أنثى"), ("X", "Unspecified", "غير محدد")),
+    "kind": (("first_issue", "First card", "إصدار أول"), ("renewal", "Renewal", "تجديد"),
+             ("replacement", "Replacement", "بدل فاقد أو تالف")),
+    "replacement_reason": (("", "—", "—"), ("lost", "Lost", "مفقودة"), ("stolen", "Stolen", "مسروقة"),
+                           ("damaged", "Damaged", "تالفة")),
+}
+
+FORM_FIELDS = (*FIELD_NAMES, *KIND_FIELDS)
+
+
+def label(field: str, language: str) -> str:
+    """The field's label in `language` ("ar" or "en"); the field name itself if none is known."""
+    en, ar = LABELS.get(field, (field.replace("_", " ").capitalize(), field))
+    return ar if language == "ar" else en
