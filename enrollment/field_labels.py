@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enrollment.application_kind import KIND_FIELDS
-from enrollment.fields import FIELD_NAMES
+from enrollment.fields import ARABIC_NAME_FIELDS, FIELD_NAMES, LATIN_NAME_FIELDS
 
 # Keyed by the names `validate_applicant` and `validate_kind` use; a test checks none is missing.
 LABELS: dict[str, tuple[str, str]] = {
@@ -24,18 +24,28 @@ LABELS: dict[str, tuple[str, str]] = {
     "kind": ("Application", "نوع الطلب"),
     "replacement_reason": ("Reason for replacement", "سبب البدل"),
     "replaces_card": ("Number of the card replaced", "رقم البطاقة السابقة"),
+    # The core's column names, where they still differ from the enrollment's field names.
+    "first_name_ar": ("First name (Arabic)", "الاسم الأول"),
+    "father_name_ar": ("Father's name (Arabic)", "اسم الأب"),
+    "grandfather_name_ar": ("Grandfather's name (Arabic)", "اسم الجد"),
+    "family_name_ar": ("Family name (Arabic)", "اسم العائلة"),
+    "given_names_latin": ("Given names (Latin)", "الأسماء باللاتينية"),
+    "surname_latin": ("Surname (Latin)", "اسم العائلة باللاتينية"),
+    "birth_place": ("Place of birth", "مكان الميلاد"),
 }
 
 # The choices of the fields that take one of a few codes.
 CHOICES: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "sex": (("M", "Male", "ذكر"), ("F", "Female", "أنثى"), ("X", "Unspecified", "غير محدد")),
+    "sex": (("", "—", "—"), ("M", "Male", "ذكر"), ("F", "Female", "أنثى"), ("X", "Unspecified", "غير محدد")),
     "kind": (("first_issue", "First card", "إصدار أول"), ("renewal", "Renewal", "تجديد"),
              ("replacement", "Replacement", "بدل فاقد أو تالف")),
     "replacement_reason": (("", "—", "—"), ("lost", "Lost", "مفقودة"), ("stolen", "Stolen", "مسروقة"),
                            ("damaged", "Damaged", "تالفة")),
 }
 
-FORM_FIELDS = (*FIELD_NAMES, *KIND_FIELDS)
+# The form's reading order: what the application is for, the names, then the other fields.
+_FIRST = (*KIND_FIELDS, *ARABIC_NAME_FIELDS, *LATIN_NAME_FIELDS)
+FORM_FIELDS = (*_FIRST, *(name for name in FIELD_NAMES if name not in _FIRST))
 
 
 def label(field: str, language: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import delete
-
 from sqlalchemy.orm import Session
 
 from issuance import audit

@@ -8,8 +8,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from issuance.accounts import change_password, set_language
-from issuance.models import Role
-from issuance.roles import Permission, allows
 from issuance.users import UserError, authenticate
 from issuance.web.deps import committing
 from issuance.web.pages.deps import (
@@ -21,6 +19,7 @@ from issuance.web.pages.deps import (
     Rt,
     Signed,
     Visit,
+    landings,
     new_presign_token,
     render,
     secure,
@@ -34,20 +33,6 @@ from issuance.web_sessions import close_session, open_session
 router = APIRouter(include_in_schema=False)
 # Routes open to anyone (sign-in) or to any signed-in user whatever the role.
 OPEN_PATHS = frozenset({"/", "/sign-in", "/sign-out", "/password", "/language"})
-
-# Where each permission's screens start, in the order the home page lists them.
-LANDINGS = (
-    (Permission.ENROLL, "/counter/new", "new_application"),
-    (Permission.VIEW_OWN_APPLICATIONS, "/counter/applications", "my_applications"),
-    (Permission.RESOLVE_EXCEPTIONS, "/supervisor/exceptions", "exceptions"),
-    (Permission.MANAGE_USERS, "/admin/users", "users"),
-)
-
-
-def landings(role: Role) -> list[tuple[str, str]]:
-    """The screens a role may open: (url, text key)."""
-    return [(url, key) for perm, url, key in LANDINGS if allows(role, perm)]
-
 
 @router.get("/")
 def home(request: Request, v: Annotated[Visit, Depends(visit)]) -> Response:

@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
-from issuance.models import User, WebSession
-from issuance.roles import Permission, PermissionDenied, authorize
+from issuance.models import Role, User, WebSession
+from issuance.roles import Permission, PermissionDenied, allows, authorize
 from issuance.web.deps import WebRuntime, db_session, runtime
 from issuance.web.pages.i18n import Words, pick_language
 from issuance.web_sessions import IDLE_MINUTES, find_session
@@ -28,6 +28,14 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Pages a user who must change their password may still open.
 PASSWORD_FREE = frozenset({"/password", "/sign-out", "/language"})
+
+# Where each permission's screens start, in the order the navigation lists them.
+LANDINGS = (
+    (Permission.ENROLL, "/counter/new", "new_application"),
+    (Permission.VIEW_OWN_APPLICATIONS, "/counter/applications", "my_applications"),
+    (Permission.RESOLVE_EXCEPTIONS, "/supervisor/exceptions", "exceptions"),
+    (Permission.MANAGE_USERS, "/admin/users", "users"),
+)
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
 Db = Annotated[Session, Depends(db_session)]
@@ -118,6 +126,11 @@ def page_guard(permission: Permission) -> Callable[..., Visit]:
     return guard
 
 
+def landings(role: Role) -> list[tuple[str, str]]:
+    """The screens a role may open: (url, text key)."""
+    return [(url, key) for perm, url, key in LANDINGS if allows(role, perm)]
+
+
 def new_presign_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -126,7 +139,7 @@ def render(request: Request, name: str, words: Words, status: int = 200,
            visit: Visit | None = None, **context: Any) -> HTMLResponse:
     """A page in the visitor's language, with their CSRF token for its forms."""
     base = {"t": words, "lang": words.language, "dir": words.direction,
-            "user": visit.user if visit else None,
+            "user": visit.user if visit else None, "nav": landings(visit.user.role) if visit else [],
             "csrf": visit.web.csrf_token if visit else context.pop("csrf", "")}
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
 
