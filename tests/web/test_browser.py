@@ -1,0 +1,217 @@
+"""The counter in Debian's Chromium: sign in, fill the form, fake-camera photo, pad signature, submit,
+receipt; in Arabic and in English, with screenshots and axe-core on every clerk screen."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import uvicorn
+from PIL import Image
+from pypdf import PdfReader
+
+from enrollment.rules import NationalNumberRule
+from enrollment.sample_photos import sample_portrait
+from issuance import migrate
+from issuance.config import Settings
+from issuance.db import Database
+from issuance.models import Role
+from issuance.web.app import create_app
+from tests.factories import TEST_PASSWORD, make_user
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[2]
+AXE = REPO / "issuance/web/static/vendor/node_modules/axe-core/axe.min.js"
+ARTIFACTS = REPO / "tests/artifacts"
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
+              pytest.mark.skipif(not AXE.exists(), reason="run scripts/test.sh: npm ci of the web vendor folder")]
+
+
+def write_y4m(path: Path, jpeg: bytes, frames: int = 2) -> None:
+    """A YUV4MPEG2 4:2:0 clip of a still portrait, for Chromium's fake camera."""
+    image = Image.open(io.BytesIO(jpeg)).convert("RGB")
+    image = image.crop((0, 0, image.width // 2 * 2, image.height // 2 * 2))
+    y, cb, cr = image.convert("YCbCr").split()
+    half = (image.width // 2, image.height // 2)
+    planes = [np.asarray(y), np.asarray(cb.resize(half, Image.Resampling.BOX)),
+              np.asarray(cr.resize(half, Image.Resampling.BOX))]
+    with path.open("wb") as fh:
+        fh.write(f"YUV4MPEG2 W{image.width} H{image.height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            fh.write(b"FRAME\n")
+            for plane in planes:
+                fh.write(plane.astype(np.uint8).tobytes())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The whole app on SQLite, served by uvicorn on a loopback port."""
+    folder = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{folder / 'issuance.db'}"
+    migrate.upgrade(url)
+    db = Database(url)
+    make_user(db, "amal", Role.CLERK)
+    db.dispose()
+    app = create_app(replace(Settings(), data_dir=folder / "var", database_url=url))
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+    app.state.runtime.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One headless Debian Chromium for the module, its camera fed with a real portrait."""
+    clip = tmp_path_factory.mktemp("camera") / "portrait.y4m"
+    write_y4m(clip, sample_portrait(0))
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
+            "--no-sandbox", "--disable-background-networking", "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={clip}"])
+        yield chromium
+        chromium.close()
+
+
+def _axe(page: Any) -> list[dict[str, Any]]:
+    """Serious and critical axe-core violations on the page (injected via devtools, not the page's CSP)."""
+    page.evaluate(AXE.read_text())
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+class Screens:
+    """Screenshots and accessibility results of one language's run."""
+
+    def __init__(self, page: Any, language: str) -> None:
+        self.page, self.language = page, language
+        self.violations: dict[str, list[dict[str, Any]]] = {}
+        ARTIFACTS.mkdir(exist_ok=True)
+
+    def shoot(self, name: str, check_axe: bool = True) -> None:
+        self.page.screenshot(path=str(ARTIFACTS / f"{self.language}-{name}.png"), full_page=True)
+        if check_axe:
+            found = _axe(self.page)
+            if found:
+                self.violations[name] = found
+
+
+FORM = {
+    "arabic_first": "محمد", "arabic_father": "أحمد", "arabic_grandfather": "علي", "arabic_family": "الرازي",
+    "birth_date": "1980-03-12", "place_of_birth": "Utopia City", "address": "1 Main Street",
+}
+
+
+def _wait(page: Any, expression: str, timeout: float = 15.0) -> None:
+    """Poll a condition through devtools (wait_for_function would eval inside the page, which CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        time.sleep(0.05)
+
+
+def _fill_form(page: Any, number: str) -> None:
+    page.locator("#f-national_number").fill(number[:-1] + str((int(number[-1]) + 1) % 10))
+    page.locator("#f-national_number").press("Tab")
+    _wait(page, "document.getElementById('err-national_number').textContent.trim() !== ''")
+    for name, value in FORM.items():
+        page.locator(f"#f-{name}").fill(value)
+    page.locator("#f-national_number").fill(number)
+    page.locator("#f-sex").select_option("M")
+    page.locator("#f-address").press("Tab")
+    _wait(page, "document.getElementById('err-national_number').textContent.trim() === ''")
+    _wait(page, "document.getElementById('f-mrz_name').value.startsWith('ALRAZY<<')")
+
+
+def _enrol(browser: Any, server: str, language: str, number: str) -> Screens:
+    context = browser.new_context(base_url=server, locale="ar" if language == "ar" else "en-GB")
+    context.grant_permissions(["camera"], origin=server)
+    page = context.new_page()
+    csp_errors: list[str] = []
+    page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    screens = Screens(page, language)
+    page.goto(f"/sign-in?lang={language}")
+    assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
+    screens.shoot("sign-in")
+    page.locator("#username").fill("amal")
+    page.locator("#password").fill(TEST_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server}/")
+    page.goto("/counter/new")
+    _fill_form(page, number)
+    screens.shoot("new-application")
+    page.locator("button.primary").press("Enter")
+    page.wait_for_url(re.compile(r"/photo$"))
+    _wait(page, "document.getElementById('video').videoWidth > 0")
+    screens.shoot("photo-camera")
+    page.locator("body").press("Space")
+    _wait(page, "document.getElementById('verdict').textContent.trim() !== ''", 30)
+    verdict = page.locator("#verdict").inner_text()
+    screens.shoot("photo-report")
+    assert page.locator("#next").is_visible(), verdict
+    page.locator("#next").press("Enter")
+    page.wait_for_url(re.compile(r"/signature$"))
+    box = page.locator("#pad").bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 150)
+    page.mouse.down()
+    for x, y in ((150, 40), (260, 160), (380, 50), (520, 140)):
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
+    page.mouse.up()
+    page.locator("body").press("s")
+    page.locator("#next").wait_for(state="visible")
+    screens.shoot("signature")
+    page.locator("#next").press("Enter")
+    page.wait_for_url(re.compile(r"/review$"))
+    screens.shoot("review")
+    page.locator("#submit-btn").press("Enter")
+    page.wait_for_url(re.compile(r"/receipt$"))
+    screens.shoot("receipt")
+    application_number = page.locator("#application-number").inner_text()
+    pdf = page.request.get(page.locator("#receipt-link").get_attribute("href"))
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
+    assert application_number in text
+    page.goto("/counter/applications")
+    assert application_number in page.content()
+    screens.shoot("my-applications")
+    assert not csp_errors, csp_errors
+    context.close()
+    return screens
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_clerk_enrols_in_the_browser(browser: Any, server: str, language: str) -> None:
+    number = NationalNumberRule().complete("00000010" + ("1" if language == "en" else "2"))
+    screens = _enrol(browser, server, language, number)
+    assert not screens.violations, json.dumps(screens.violations, ensure_ascii=False, indent=1)
+
+
+def test_artifacts_folder_is_ignored() -> None:
+    assert "tests/artifacts/" in (REPO / ".gitignore").read_text()
+    assert shutil.which("git") is None or ARTIFACTS.parent.exists()
