@@ -8,6 +8,20 @@ window.issuance = {
     return el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement ||
       el instanceof HTMLSelectElement || el.isContentEditable;
   },
+  // Send the file chosen in an <input type=file> to `handle`.
+  onFile(id, handle) {
+    document.getElementById(id).addEventListener("change", (event) => {
+      const file = event.target.files[0];
+      if (file) handle(file);
+    });
+  },
+  // Screen shortcuts: plain key presses outside text fields.
+  onShortcut(handle) {
+    document.addEventListener("keydown", (event) => {
+      if (this.typing(event) || event.ctrlKey || event.altKey || event.metaKey) return;
+      handle(event);
+    });
+  },
   async put(url, blob) {
     const response = await fetch(url, {
       method: "PUT", body: blob, credentials: "same-origin",

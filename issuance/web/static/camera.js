@@ -151,12 +151,8 @@
     guides = JSON.parse(root.dataset.guides);
     document.getElementById("capture-btn").addEventListener("click", capture);
     document.getElementById("retake-btn").addEventListener("click", retake);
-    document.getElementById("photo-file").addEventListener("change", (event) => {
-      const file = event.target.files[0];
-      if (file) send(file);
-    });
-    document.addEventListener("keydown", (event) => {
-      if (window.issuance.typing(event) || event.ctrlKey || event.altKey || event.metaKey) return;
+    window.issuance.onFile("photo-file", send);
+    window.issuance.onShortcut((event) => {
       if (event.code === "Space" && !(event.target instanceof HTMLButtonElement || event.target instanceof HTMLAnchorElement)) {
         event.preventDefault(); capture();
       } else if (event.key === "r" || event.key === "R") {

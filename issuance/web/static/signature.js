@@ -54,12 +54,8 @@
     pad.addEventListener("pointercancel", stop);
     document.getElementById("clear-btn").addEventListener("click", clear);
     document.getElementById("save-btn").addEventListener("click", savePad);
-    document.getElementById("signature-file").addEventListener("change", (event) => {
-      const file = event.target.files[0];
-      if (file) save(file);
-    });
-    document.addEventListener("keydown", (event) => {
-      if (window.issuance.typing(event) || event.ctrlKey || event.altKey || event.metaKey) return;
+    window.issuance.onFile("signature-file", save);
+    window.issuance.onShortcut((event) => {
       if (event.key === "c" || event.key === "C") { event.preventDefault(); clear(); }
       else if (event.key === "s" || event.key === "S") { event.preventDefault(); savePad(); }
     });
