@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from typing import Annotated, Any
 
@@ -24,8 +25,9 @@ from enrollment.signature import SIGNATURE_BOX, SignatureRejected, prepare_signa
 from enrollment.thresholds import thresholds_from_config
 from enrollment.transliteration import transliterate_components
 from issuance.applications import open_application, submit
-from issuance.biometrics import ImageMeta, load_biometric, store_biometric
+from issuance.biometrics import ImageMeta, load_biometric, remove_biometric, store_biometric
 from issuance.models import Application, BiometricImage, BiometricKind, User
+from issuance.person import Person
 from issuance.pipeline import Pipeline
 from issuance.roles import Permission
 from issuance.states import ApplicationState
@@ -61,19 +63,19 @@ class ApplicantIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    arabic_first: str | None = None
-    arabic_father: str | None = None
-    arabic_grandfather: str | None = None
-    arabic_family: str | None = None
-    latin_given_names: str | None = None
-    latin_surname: str | None = None
-    mrz_name: str | None = None
     national_number: str | None = None
+    first_name_ar: str | None = None
+    father_name_ar: str | None = None
+    grandfather_name_ar: str | None = None
+    family_name_ar: str | None = None
+    given_names_latin: str | None = None
+    surname_latin: str | None = None
+    mrz_name: str | None = None
     birth_date: str | None = None
     sex: str | None = None
     nationality: str | None = None
     issuing_state: str | None = None
-    place_of_birth: str | None = None
+    birth_place: str | None = None
     address: str | None = None
     kind: str | None = None
     replacement_reason: str | None = None
@@ -97,6 +99,7 @@ class StatusOut(BaseModel):
     id: int
     number: str
     state: str
+    mrz_name: str
     photo_passed: bool | None
     signature: bool
     outcome_reasons: list[Any] | None
@@ -147,23 +150,13 @@ def _latin_or_transliterated(latin: str, arabic: list[str]) -> str:
     return " ".join(c for part in arabic if part for c in transliterate_components(part))
 
 
-def core_applicant_fields(a: Applicant) -> dict[str, Any]:
-    """Validated enrollment data in the core's Applicant columns (Latin proposed if blank)."""
-    return {
-        "national_number": a.national_number,
-        "first_name_ar": a.arabic_first,
-        "father_name_ar": a.arabic_father,
-        "grandfather_name_ar": a.arabic_grandfather,
-        "family_name_ar": a.arabic_family,
-        "given_names_latin": _latin_or_transliterated(
-            a.latin_given_names, [a.arabic_first, a.arabic_father, a.arabic_grandfather]),
-        "surname_latin": _latin_or_transliterated(a.latin_surname, [a.arabic_family]),
-        "sex": a.sex,
-        "birth_date": a.birth_date,
-        "birth_place": a.place_of_birth,
-        "address": a.address,
-        "nationality": a.nationality,
-    }
+def person_of(a: Applicant) -> Person:
+    """The person to store, with Latin names transliterated from the Arabic where left blank."""
+    return dataclasses.replace(
+        a.person(),
+        given_names_latin=_latin_or_transliterated(a.given_names_latin, list(a.names_ar[:3])),
+        surname_latin=_latin_or_transliterated(a.surname_latin, [a.family_name_ar]),
+    )
 
 
 async def applicant_body(request: Request) -> ApplicantIn:
@@ -194,15 +187,16 @@ def create_draft(
         raise HTTPException(422, {"message": "applicant data is invalid",
                                   "errors": [e.as_dict() for e in exc.errors]}) from exc
     applicant, choice = checked.applicant, checked.choice
-    given = [applicant.arabic_first, applicant.arabic_father, applicant.arabic_grandfather]
-    proposal = propose_mrz_name(applicant.arabic_family, [g for g in given if g])
+    proposal = propose_mrz_name(applicant.family_name_ar, [g for g in applicant.names_ar[:3] if g])
+    # Stored without the trailing filler: DG1 and the printed MRZ pad it to their own field.
+    mrz_name = (applicant.mrz_name or proposal.field).rstrip("<")
     with committing(session):
-        app = open_application(session, core_applicant_fields(applicant), user, kind=choice.kind,
-                               replacement_reason=choice.replacement_reason,
+        app = open_application(session, person_of(applicant), user, mrz_name=mrz_name,
+                               kind=choice.kind, replacement_reason=choice.replacement_reason,
                                replaces_document_number=choice.replaces_document_number)
         number = str(app.number)
         result = DraftOut(id=app.id, number=number, state=str(app.state), kind=str(app.kind),
-                          mrz_name=applicant.mrz_name or proposal.field,
+                          mrz_name=mrz_name,
                           mrz_name_truncated=proposal.truncated and not applicant.mrz_name)
     return result
 
@@ -252,6 +246,8 @@ def upload_photo(
             store_biometric(session, rt.vault, app.id, BiometricKind.CHIP_PHOTO, chip,
                             ImageMeta("image/jpeg", *chip_size), user.username,
                             quality_passed=True)
+        else:  # a chip image made from an earlier upload must not outlive it
+            remove_biometric(session, app.id, BiometricKind.CHIP_PHOTO, user.username)
     return result
 
 
@@ -312,7 +308,7 @@ def application_status(application_id: int, user: Viewer, session: Db) -> Status
     captured = _captured(session, app.id)
     photo = captured.get(BiometricKind.PHOTO)
     return StatusOut(
-        id=app.id, number=str(app.number), state=str(app.state),
+        id=app.id, number=str(app.number), state=str(app.state), mrz_name=app.applicant.mrz_name,
         photo_passed=None if photo is None else photo.quality_passed,
         signature=BiometricKind.SIGNATURE in captured,
         outcome_reasons=app.outcome_reasons,
@@ -327,8 +323,8 @@ def receipt(application_id: int, user: Viewer, session: Db, rt: Rt) -> Response:
     photo_bytes = load_biometric(session, rt.vault, app.id, BiometricKind.PHOTO)
     a = app.applicant
     pdf = render_receipt_pdf(Receipt(
-        application_number=str(app.number), arabic_name=" ".join(a.full_name_ar.split()),
-        latin_name=f"{a.given_names_latin} {a.surname_latin}".strip(), office=app.site,
+        application_number=str(app.number), arabic_name=" ".join(a.person.full_name_ar.split()),
+        latin_name=a.person.full_name_latin, office=app.site,
         issued_at=app.created_at, photo=decode_image(photo_bytes) if photo_bytes else None,
     ))
     return Response(pdf, media_type="application/pdf")

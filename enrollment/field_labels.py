@@ -7,24 +7,16 @@ from enrollment.fields import ARABIC_NAME_FIELDS, FIELD_NAMES, LATIN_NAME_FIELDS
 
 # Keyed by the names `validate_applicant` and `validate_kind` use; a test checks none is missing.
 LABELS: dict[str, tuple[str, str]] = {
-    "arabic_first": ("First name (Arabic)", "الاسم الأول"),
-    "arabic_father": ("Father's name (Arabic)", "اسم الأب"),
-    "arabic_grandfather": ("Grandfather's name (Arabic)", "اسم الجد"),
-    "arabic_family": ("Family name (Arabic)", "اسم العائلة"),
-    "latin_given_names": ("Given names (Latin)", "الأسماء باللاتينية"),
-    "latin_surname": ("Surname (Latin)", "اسم العائلة باللاتينية"),
     "mrz_name": ("Name in the MRZ", "الاسم في منطقة القراءة الآلية"),
     "national_number": ("National number", "الرقم الوطني"),
     "birth_date": ("Date of birth", "تاريخ الميلاد"),
     "sex": ("Sex", "الجنس"),
     "nationality": ("Nationality", "الجنسية"),
     "issuing_state": ("Issuing state", "الدولة المصدرة"),
-    "place_of_birth": ("Place of birth", "مكان الميلاد"),
     "address": ("Address", "العنوان"),
     "kind": ("Application", "نوع الطلب"),
     "replacement_reason": ("Reason for replacement", "سبب البدل"),
     "replaces_card": ("Number of the card replaced", "رقم البطاقة السابقة"),
-    # The core's column names, where they still differ from the enrollment's field names.
     "first_name_ar": ("First name (Arabic)", "الاسم الأول"),
     "father_name_ar": ("Father's name (Arabic)", "اسم الأب"),
     "grandfather_name_ar": ("Grandfather's name (Arabic)", "اسم الجد"),

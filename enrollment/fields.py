@@ -12,44 +12,24 @@ from enrollment.arabic import clean_arabic, is_arabic_name
 from enrollment.country_codes import is_country_code
 from enrollment.errors import FieldError, ValidationError
 from enrollment.messages import message
+from enrollment.mrz_name import TD1_NAME_LENGTH
 from enrollment.rules import DEFAULT_RULES, ApplicantRules
 from enrollment.transliteration import is_mrz_charset
+from issuance.person import Person
 
-ARABIC_NAME_FIELDS = ("arabic_first", "arabic_father", "arabic_grandfather", "arabic_family")
-LATIN_NAME_FIELDS = ("latin_given_names", "latin_surname")
+ARABIC_NAME_FIELDS = ("first_name_ar", "father_name_ar", "grandfather_name_ar", "family_name_ar")
+LATIN_NAME_FIELDS = ("given_names_latin", "surname_latin")
 _LATIN_NAME = re.compile(r"^[A-Z]+(?:[ '\-][A-Z]+)*$")
 _DIGIT_FOLD = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
 
 
 @dataclass(frozen=True)
-class Applicant:
-    """Normalised applicant data; only `validate_applicant` should build one from raw input."""
+class Applicant(Person):
+    """Normalised applicant data: the person, the state issuing the card, and the reviewed MRZ
+    name (blank: not reviewed yet). Only `validate_applicant` should build one from raw input."""
 
-    arabic_first: str
-    arabic_father: str
-    arabic_family: str
-    national_number: str
-    birth_date: date
-    sex: str
-    nationality: str
-    issuing_state: str
-    arabic_grandfather: str = ""
-    latin_given_names: str = ""
-    latin_surname: str = ""
+    issuing_state: str = ""
     mrz_name: str = ""
-    place_of_birth: str = ""
-    address: str = ""
-
-    @property
-    def arabic_full_name(self) -> str:
-        """Name in the usual Arabic order: first, father, grandfather, family."""
-        parts = (self.arabic_first, self.arabic_father, self.arabic_grandfather, self.arabic_family)
-        return " ".join(p for p in parts if p)
-
-    @property
-    def latin_full_name(self) -> str:
-        """Latin name as printed: given names then surname."""
-        return " ".join(p for p in (self.latin_given_names, self.latin_surname) if p)
 
 
 FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Applicant))
@@ -120,6 +100,8 @@ def validate_applicant(
     mrz = _text(raw, "mrz_name").upper()
     if mrz and not is_mrz_charset(mrz):
         errs.add("mrz_name", "mrz_charset")
+    elif len(mrz) > TD1_NAME_LENGTH:
+        errs.add("mrz_name", "max_length", limit=TD1_NAME_LENGTH)
     out["mrz_name"] = mrz
 
     nn_rule = rules.national_number
@@ -159,7 +141,7 @@ def validate_applicant(
             errs.add(name, "country_code")
         out[name] = code
 
-    for name in ("place_of_birth", "address"):
+    for name in ("birth_place", "address"):
         value = " ".join(_text(raw, name).split())
         if len(value) > 200:
             errs.add(name, "max_length", limit=200)

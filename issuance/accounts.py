@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from issuance import audit
 from issuance.models import Role, User
+from issuance.sites import UnknownSite, require_site
 from issuance.users import MIN_PASSWORD, UserError
 from issuance.web_sessions import close_all
 
 LANGUAGES = ("ar", "en")
-_SITE = re.compile(r"^[A-Z0-9-]{1,32}$")
 _hasher = PasswordHasher()
 
 
@@ -55,8 +53,10 @@ def reset_password(session: Session, user: User, temporary: str, *, actor: str) 
 
 def assign(session: Session, user: User, role: Role, site: str, *, actor: str) -> None:
     """Give a user a role and a site (a site that exists)."""
-    if not _SITE.match(site):
-        raise UserError("site: 1-32 capital letters, digits or '-'")
+    try:
+        require_site(session, site)
+    except UnknownSite as exc:
+        raise UserError(str(exc)) from exc
     before = {"role": str(user.role), "site": user.site}
     user.role, user.site = role, site
     _audit(session, actor, user, "user.assigned", before=before, after={"role": str(role), "site": site})

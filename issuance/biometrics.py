@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from issuance import audit
@@ -48,6 +48,18 @@ def store_biometric(
         details={"sha256": row.sha256, "bytes": len(data), "quality_passed": quality_passed},
     ))
     return row
+
+
+def remove_biometric(session: Session, application_id: int, kind: BiometricKind, actor: str) -> bool:
+    """Delete one image of an application (say, a chip photo derived from a replaced photo)."""
+    removed = session.scalars(delete(BiometricImage).where(
+        BiometricImage.application_id == application_id, BiometricImage.kind == kind)
+        .returning(BiometricImage.id)).first()
+    if removed is not None:
+        audit.record(session, audit.Entry(
+            actor=actor, action=f"biometric.{kind}.removed", entity_type="application",
+            entity_id=str(application_id)))
+    return removed is not None
 
 
 def load_biometric(session: Session, vault: Vault, application_id: int, kind: BiometricKind) -> bytes | None:

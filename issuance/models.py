@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from issuance.person import PERSON_FIELDS, Person
 from issuance.states import ApplicationState, CardState
 
 
@@ -246,11 +247,14 @@ class Applicant(Base):
 
     application: Mapped[Application] = relationship(back_populates="applicant")
 
+    @classmethod
+    def of(cls, person: Person, mrz_name: str = "") -> Applicant:
+        """A row holding the person's fields (and the reviewed MRZ name)."""
+        return cls(**{f: getattr(person, f) for f in PERSON_FIELDS}, mrz_name=mrz_name)
+
     @property
-    def full_name_ar(self) -> str:
-        """The four Arabic name parts in their written order."""
-        parts = (self.first_name_ar, self.father_name_ar, self.grandfather_name_ar)
-        return " ".join((*parts, self.family_name_ar))
+    def person(self) -> Person:
+        return Person(**{f: getattr(self, f) for f in PERSON_FIELDS})
 
 
 class BiometricImage(Base):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from issuance import audit
 from issuance.models import Application, User
 from issuance.roles import Permission, authorize
+from issuance.sites import in_scope
 from issuance.states import ApplicationState
 from issuance.transitions import Actor, NotFound, move
 
@@ -25,7 +26,8 @@ def _reviewable(session: Session, application_id: int, reviewer: User, reason: s
     if not reason.strip():
         raise ReviewError("reason: a supervisor's decision must say why")
     application = session.get(Application, application_id)
-    if application is None:
+    # Another site's application is reported as missing: a supervisor works at one site.
+    if application is None or not in_scope(reviewer, application.site):
         raise NotFound(f"application {application_id} does not exist")
     if application.clerk_id == reviewer.id:
         raise FourEyesViolation(

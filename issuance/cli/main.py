@@ -17,6 +17,7 @@ from issuance.cli.ops import COMMANDS
 from issuance.config import ConfigError, load_settings
 from issuance.demo.run import run_demo
 from issuance.models import Role, User
+from issuance.sites import ensure_site
 from issuance.users import UserError, add_user, set_active
 from issuance.web.app import create_app
 from personalization.cli import card_sim
@@ -94,6 +95,8 @@ def user_add(
     rt = runtime_of(ctx)
     try:
         with rt.db.transaction() as s:
+            if site is None:  # the configured site of a fresh install exists once it has a user
+                ensure_site(s, rt.settings.site, actor="cli")
             created = add_user(s, name, Role(role), password, actor="cli",
                                site=site or rt.settings.site, full_name=full_name)
             click.echo(f"user {created.username} created with role {created.role}")

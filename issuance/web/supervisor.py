@@ -13,6 +13,7 @@ from issuance.batches import BatchError, batch_counts, create_batch
 from issuance.models import Application, Batch, User
 from issuance.review import FourEyesViolation, ReviewError, override_photo, resolve_exception
 from issuance.roles import Permission
+from issuance.sites import in_scope, scoped
 from issuance.states import ApplicationState
 from issuance.transitions import Actor
 from issuance.web.deps import committing, db_session, require
@@ -38,8 +39,8 @@ class BatchRequest(BaseModel):
 @router.get("/exceptions")
 def list_exceptions(user: Reviewer, session: Db) -> list[dict[str, Any]]:
     """Applications held in `exception`, oldest first, with their reasons."""
-    held = session.scalars(select(Application).where(Application.state == ApplicationState.EXCEPTION)
-                           .order_by(Application.id))
+    held = session.scalars(scoped(select(Application), user, Application.site)
+                           .where(Application.state == ApplicationState.EXCEPTION).order_by(Application.id))
     return [{"id": a.id, "number": a.number, "site": a.site, "clerk_id": a.clerk_id,
              "reasons": a.outcome_reasons or [], "own": a.clerk_id == user.id} for a in held]
 
@@ -80,6 +81,8 @@ def photo_override(application_id: int, body: Override, user: Reviewer, session:
 @router.post("/batches", status_code=201)
 def new_batch(body: BatchRequest, user: Planner, session: Db) -> dict[str, Any]:
     """Gather approved applications of a site into a batch."""
+    if not in_scope(user, body.site):
+        raise HTTPException(404, f"site {body.site} does not exist")
     try:
         with committing(session):
             batch = create_batch(session, body.site, Actor(user.username, user.site),
@@ -95,6 +98,6 @@ def new_batch(body: BatchRequest, user: Planner, session: Db) -> dict[str, Any]:
 def show_batch(number: str, user: Planner, session: Db) -> dict[str, Any]:
     """A batch's applications counted by state."""
     batch = session.scalars(select(Batch).where(Batch.number == number)).first()
-    if batch is None:
+    if batch is None or not in_scope(user, batch.site):
         raise HTTPException(404, f"batch {number} does not exist")
     return {"number": batch.number, "site": batch.site, "counts": batch_counts(session, batch.id)}

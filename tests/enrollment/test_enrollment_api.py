@@ -18,7 +18,7 @@ from enrollment.api import router
 from enrollment.rules import NationalNumberRule
 from issuance.config import Settings
 from issuance.db import Database
-from issuance.models import BiometricImage, BiometricKind, Role
+from issuance.models import Application, BiometricImage, BiometricKind, Role
 from issuance.roles import allows
 from issuance.web.account import router as core
 from issuance.web.app import create_app
@@ -26,15 +26,15 @@ from tests.factories import TEST_PASSWORD, make_user
 from workers import queues
 
 APPLICANT = {
-    "arabic_first": "محمد",
-    "arabic_father": "أحمد",
-    "arabic_grandfather": "علي",
-    "arabic_family": "الرازي",
+    "first_name_ar": "محمد",
+    "father_name_ar": "أحمد",
+    "grandfather_name_ar": "علي",
+    "family_name_ar": "الرازي",
     "national_number": NationalNumberRule().complete("000000042"),
     "birth_date": "1980-03-12",
     "sex": "M",
     "nationality": "UTO",
-    "place_of_birth": "Utopia City",
+    "birth_place": "Utopia City",
     "address": "1 Main Street",
 }
 
@@ -86,7 +86,7 @@ def test_create_draft_proposes_the_mrz_name(
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["state"] == "draft" and body["number"].startswith("HQ-")
-    assert body["mrz_name"] == "ALRAZY<<MXHMD<XAEXHMD<ELY" + "<" * 5
+    assert body["mrz_name"] == "ALRAZY<<MXHMD<XAEXHMD<ELY"
     assert body["mrz_name_truncated"] is False
 
 
@@ -224,7 +224,7 @@ def test_openapi_schema_publishes_the_enrollment_routes(client: TestClient) -> N
     paths = client.get("/openapi.json").json()["paths"]
     create = paths["/api/enrollment/applications"]["post"]
     schema = create["requestBody"]["content"]["application/json"]["schema"]
-    assert "arabic_first" in schema["properties"]
+    assert "first_name_ar" in schema["properties"]
     photo = paths["/api/enrollment/applications/{application_id}/photo"]["put"]
     assert "image/jpeg" in photo["requestBody"]["content"]
 
@@ -322,3 +322,41 @@ def test_kind_errors_name_field_and_rule_in_both_languages(
     assert all(e["message_en"] and e["message_ar"] for e in errors)
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Application)) == 0
+
+
+def test_a_failed_re_upload_removes_the_chip_image_of_the_earlier_photo(
+    client: TestClient, db: Database, clerk_headers: dict[str, str], corpus: CorpusSet
+) -> None:
+    app_id = _draft(client, clerk_headers)
+    url = f"/api/enrollment/applications/{app_id}/photo"
+    jpeg_type = {**clerk_headers, "Content-Type": "image/jpeg"}
+    assert client.put(url, content=jpeg(corpus.goods["good_default"]), headers=jpeg_type).json()["passed"]
+    assert BiometricKind.CHIP_PHOTO in _stored(db, app_id)
+    blurred = jpeg(corpus.defects["blurred"][1])  # type: ignore[arg-type]
+    assert client.put(url, content=blurred, headers=jpeg_type).json()["passed"] is False
+    stored = _stored(db, app_id)
+    assert stored[BiometricKind.PHOTO].quality_passed is False
+    assert BiometricKind.CHIP_PHOTO not in stored  # the chip can only carry the stored face
+
+
+def test_the_reviewed_mrz_name_is_stored_and_shown(
+    client: TestClient, db: Database, clerk_headers: dict[str, str]
+) -> None:
+    reviewed = "ALRAZI<<MOHAMMED<AHMAD"
+    app_id = _draft(client, clerk_headers, mrz_name=reviewed)
+    status = client.get(f"/api/enrollment/applications/{app_id}", headers=clerk_headers).json()
+    assert status["mrz_name"] == reviewed
+    with db.session() as s:
+        assert s.get_one(Application, app_id).applicant.mrz_name == reviewed
+    proposed = client.get(f"/api/enrollment/applications/{_draft(client, clerk_headers)}",
+                          headers=clerk_headers).json()
+    assert proposed["mrz_name"] == "ALRAZY<<MXHMD<XAEXHMD<ELY"
+
+
+def test_an_mrz_name_longer_than_the_td1_field_is_refused(
+    client: TestClient, clerk_headers: dict[str, str]
+) -> None:
+    r = client.post("/api/enrollment/applications", json={**APPLICANT, "mrz_name": "A" * 20 + "<<" + "B" * 9},
+                    headers=clerk_headers)
+    assert r.status_code == 422
+    assert [(e["field"], e["rule"]) for e in r.json()["detail"]["errors"]] == [("mrz_name", "max_length")]

@@ -121,8 +121,9 @@ class Screens:
 
 
 FORM = {
-    "arabic_first": "محمد", "arabic_father": "أحمد", "arabic_grandfather": "علي", "arabic_family": "الرازي",
-    "birth_date": "1980-03-12", "place_of_birth": "Utopia City", "address": "1 Main Street",
+    "first_name_ar": "محمد", "father_name_ar": "أحمد", "grandfather_name_ar": "علي",
+    "family_name_ar": "الرازي",
+    "birth_date": "1980-03-12", "birth_place": "Utopia City", "address": "1 Main Street",
 }
 
 

@@ -24,9 +24,10 @@ from tests.factories import TEST_PASSWORD, make_applications, make_user
 from tests.web.pages import csrf_of, sign_in
 
 FORM = {
-    "arabic_first": "محمد", "arabic_father": "أحمد", "arabic_grandfather": "علي", "arabic_family": "الرازي",
+    "first_name_ar": "محمد", "father_name_ar": "أحمد", "grandfather_name_ar": "علي",
+    "family_name_ar": "الرازي",
     "national_number": NationalNumberRule().complete("000000042"), "birth_date": "1980-03-12", "sex": "M",
-    "nationality": "UTO", "issuing_state": "UTO", "place_of_birth": "Utopia City", "address": "1 Main St",
+    "nationality": "UTO", "issuing_state": "UTO", "birth_place": "Utopia City", "address": "1 Main St",
     "kind": "first_issue",
 }
 
@@ -191,7 +192,7 @@ def test_page_and_api_field_errors_come_from_the_same_rules(
 def test_live_check_proposes_the_mrz_name(db: Database, client: TestClient) -> None:
     make_user(db, "amal", Role.CLERK)
     csrf = sign_in(client, "amal")
-    r = client.post("/counter/check", data={k: FORM[k] for k in FORM if k.startswith("arabic")},
+    r = client.post("/counter/check", data={k: FORM[k] for k in FORM if k.endswith("_ar")},
                     headers={"x-csrf-token": csrf})
     proposal = html.unescape(r.text.split('id="mrz-proposal" dir="ltr" hx-swap-oob="true">')[1].split("<")[0])
     expected = propose_mrz_name("الرازي", ["محمد", "أحمد", "علي"]).field.rstrip("<")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from issuance.accounts import assign, reset_password
 from issuance.models import Role, User
 from issuance.roles import Permission
+from issuance.sites import site_codes
 from issuance.transitions import NotFound
 from issuance.users import UserError, add_user, set_active
 from issuance.web.deps import committing
@@ -27,7 +28,7 @@ Text = Annotated[str, Form()]
 def _users_page(request: Request, v: Visit, session: Session, status: int = 200, error: str = "") -> Response:
     users = session.scalars(select(User).order_by(User.username)).all()
     return render(request, "admin/users.html", v.words, status=status, visit=v, users=users,
-                  roles=list(Role), error=error)
+                  roles=list(Role), sites=site_codes(session), error=error)
 
 
 @router.get("/users")

@@ -10,10 +10,10 @@ from sqlalchemy import or_, select
 
 from enrollment.api import application_status, receipt, submit_application
 from enrollment.field_labels import label
-from issuance.applications import APPLICANT_FIELDS
 from issuance.biometrics import load_biometric
 from issuance.drafts import cancel_draft
 from issuance.models import Applicant, Application, BiometricKind
+from issuance.person import PERSON_FIELDS
 from issuance.roles import Permission
 from issuance.transitions import Actor
 from issuance.web.deps import committing, pipeline
@@ -52,7 +52,7 @@ def cancel(application_id: int, v: Clerk, session: Db) -> Response:
 
 def _applicant_rows(app: Application, language: str) -> list[tuple[str, str]]:
     a = app.applicant
-    names = (*APPLICANT_FIELDS, "mrz_name")
+    names = (*PERSON_FIELDS, "mrz_name")
     return [(label(name, language), str(getattr(a, name, "") or "")) for name in names]
 
 
