@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 import pytest
 import uvicorn
-from PIL import Image
+from PIL import Image, ImageDraw
 from playwright import sync_api as playwright_api
 from pypdf import PdfReader
 
+from enrollment.field_labels import FORM_FIELDS
 from enrollment.rules import NationalNumberRule
 from enrollment.sample_photos import sample_portrait
 from issuance import migrate
@@ -148,7 +149,84 @@ def _fill_form(page: Any, number: str) -> None:
     _wait(page, "document.getElementById('f-mrz_name').value.startsWith('ALRAZY<<')")
 
 
-def _enrol(browser: Any, server: str, language: str, number: str) -> Screens:
+def _tab_order(page: Any) -> list[str]:
+    """The form's fields in the order Tab visits them (a date field's parts count once)."""
+    page.locator(f"#f-{FORM_FIELDS[0]}").focus()
+    seen = [FORM_FIELDS[0]]
+    for _ in range(4 * len(FORM_FIELDS)):
+        page.keyboard.press("Tab")
+        name = page.evaluate("document.activeElement.name || document.activeElement.id")
+        if name not in seen:
+            seen.append(name)
+        if len(seen) > len(FORM_FIELDS):
+            break
+    return seen[:len(FORM_FIELDS)]
+
+
+def _failing_photo(folder: Path) -> Path:
+    """The portrait shrunk into a corner: head too small and off centre."""
+    portrait = Image.open(io.BytesIO(sample_portrait(0))).convert("RGB")
+    canvas = Image.new("RGB", portrait.size, (236, 236, 234))
+    small = portrait.resize((portrait.width * 5 // 7, portrait.height * 5 // 7))
+    canvas.paste(small, (0, 100))
+    path = folder / "failing.jpg"
+    canvas.save(path, quality=92)
+    return path
+
+
+def _signature_file(folder: Path) -> Path:
+    img = Image.new("L", (600, 200), 245)
+    ImageDraw.Draw(img).line([(40, 150), (200, 40), (380, 160), (560, 60)], fill=20, width=6)
+    path = folder / "signature.png"
+    img.save(path)
+    return path
+
+
+RED_PIXELS = """(() => { const c = document.getElementById('result');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] === 255 && d[i + 1] === 42 && d[i + 2] === 42) n++;
+  return n; })()"""
+
+
+def _photo(page: Any, screens: Screens, folder: Path, retake_first: bool) -> None:
+    _wait(page, "document.getElementById('video').videoWidth > 0")
+    screens.shoot("photo-camera")
+    if retake_first:  # a failing file: its failed checks drawn in red, then one key to retake
+        page.locator("#photo-file").set_input_files(str(_failing_photo(folder)))
+        _wait(page, "document.getElementById('verdict').textContent.includes('head_height')", 30)
+        assert page.evaluate(RED_PIXELS) > 100
+        assert page.evaluate("document.activeElement.id") == "retake-btn"
+        screens.shoot("photo-failed")
+        page.keyboard.press("r")
+        _wait(page, "document.getElementById('report-section').hidden")
+        assert page.evaluate("document.activeElement.id") == "capture-btn"
+        page.keyboard.press("Space")
+    else:
+        page.locator("body").press("Space")
+    _wait(page, "!document.getElementById('report-section').hidden && "
+                "document.getElementById('verdict').textContent.trim() !== ''", 30)
+    verdict = page.locator("#verdict").inner_text()
+    screens.shoot("photo-report")
+    assert page.locator("#next").is_visible(), verdict
+    assert page.evaluate(RED_PIXELS) == 0, verdict
+    page.keyboard.press("Enter")  # the next link has the focus once the photo passes
+
+
+def _signature(page: Any, folder: Path, with_pad: bool) -> None:
+    page.wait_for_url(re.compile(r"/signature$"))
+    if with_pad:
+        box = page.locator("#pad").bounding_box()
+        page.mouse.move(box["x"] + 40, box["y"] + 150)
+        page.mouse.down()
+        for x, y in ((150, 40), (260, 160), (380, 50), (520, 140)):
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
+        page.mouse.up()
+        page.keyboard.press("s")
+    else:  # without the mouse: a scanned signature
+        page.locator("#signature-file").set_input_files(str(_signature_file(folder)))
+
+
+def _enrol(browser: Any, server: str, language: str, number: str, folder: Path) -> Screens:
     context = browser.new_context(base_url=server, locale="ar" if language == "ar" else "en-GB")
     context.grant_permissions(["camera"], origin=server)
     page = context.new_page()
@@ -163,32 +241,21 @@ def _enrol(browser: Any, server: str, language: str, number: str) -> Screens:
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server}/")
     page.goto("/counter/new")
+    assert _tab_order(page) == list(FORM_FIELDS)
     _fill_form(page, number)
     screens.shoot("new-application")
     page.locator("button.primary").press("Enter")
     page.wait_for_url(re.compile(r"/photo$"))
-    _wait(page, "document.getElementById('video').videoWidth > 0")
-    screens.shoot("photo-camera")
-    page.locator("body").press("Space")
-    _wait(page, "document.getElementById('verdict').textContent.trim() !== ''", 30)
-    verdict = page.locator("#verdict").inner_text()
-    screens.shoot("photo-report")
-    assert page.locator("#next").is_visible(), verdict
-    page.locator("#next").press("Enter")
-    page.wait_for_url(re.compile(r"/signature$"))
-    box = page.locator("#pad").bounding_box()
-    page.mouse.move(box["x"] + 40, box["y"] + 150)
-    page.mouse.down()
-    for x, y in ((150, 40), (260, 160), (380, 50), (520, 140)):
-        page.mouse.move(box["x"] + x, box["y"] + y, steps=8)
-    page.mouse.up()
-    page.locator("body").press("s")
+    _photo(page, screens, folder, retake_first=language == "en")
+    _signature(page, folder, with_pad=language == "en")
     page.locator("#next").wait_for(state="visible")
+    _wait(page, "document.activeElement.id === 'next'", 5)
     screens.shoot("signature")
-    page.locator("#next").press("Enter")
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/review$"))
     screens.shoot("review")
-    page.locator("#submit-btn").press("Enter")
+    assert page.evaluate("document.activeElement.id") == "submit-btn"
+    page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/receipt$"))
     screens.shoot("receipt")
     application_number = page.locator("#application-number").inner_text()
@@ -205,8 +272,9 @@ def _enrol(browser: Any, server: str, language: str, number: str) -> Screens:
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
-def test_clerk_enrols_in_the_browser(browser: Any, server: str, language: str) -> None:
+def test_clerk_enrols_in_the_browser(browser: Any, server: str, language: str, tmp_path: Path) -> None:
+    """English: pad signature and a failed photo retaken; Arabic: no mouse at all (scanned signature)."""
     number = NationalNumberRule().complete("00000010" + ("1" if language == "en" else "2"))
-    screens = _enrol(browser, server, language, number)
+    screens = _enrol(browser, server, language, number, tmp_path)
     assert not screens.violations, json.dumps(screens.violations, ensure_ascii=False, indent=1)
 
