@@ -195,6 +195,7 @@ def _photo(page: Any, screens: Screens, folder: Path, retake_first: bool) -> Non
         page.locator("#photo-file").set_input_files(str(_failing_photo(folder)))
         _wait(page, "document.getElementById('verdict').textContent.includes('head_height')", 30)
         assert page.evaluate(RED_PIXELS) > 100
+        assert not page.locator("#next").is_visible()
         assert page.evaluate("document.activeElement.id") == "retake-btn"
         screens.shoot("photo-failed")
         page.keyboard.press("r")
