@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import random
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -12,11 +13,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 import enrollment.messages
+from enrollment.field_labels import FORM_FIELDS, LABELS
 from enrollment.mrz_name import propose_mrz_name
 from enrollment.rules import NationalNumberRule
 from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import Application, Role, User, WebSession
+from issuance.person import PERSON_FIELDS
 from issuance.web.app import create_app
 from issuance.web.pages.deps import SESSION_COOKIE
 from issuance.web.pages.security import HEADERS
@@ -219,3 +222,46 @@ def test_my_applications_search_and_cancel(db: Database, client: TestClient) -> 
     r = client.post(f"/counter/applications/{mine[0]}/cancel", data={"csrf_token": csrf})
     assert r.status_code == 200 and number in r.text
     assert _count(db) == 3
+
+
+_NASTY = ["", " ", "\x00", "\u202e", "<script>alert(1)</script>", "' OR 1=1 --", "٠١٢٣", "A" * 5000,
+          "محمد" * 40, "1980-02-30", "\ud7ff", "%00", "{{7*7}}", "\r\n", "ﷺ", "🙂"]
+
+
+def test_fuzzed_form_posts_give_field_errors_never_a_crash(db: Database, client: TestClient) -> None:
+    """Random values in every field of the live check and of the create form: 200/303/422 only."""
+    rng = random.Random(15)
+    make_user(db, "amal", Role.CLERK)
+    csrf = sign_in(client, "amal")
+    before = _count(db)
+    created = 0
+    for _ in range(60):
+        data = {name: rng.choice([*_NASTY, FORM.get(name, "")]) for name in FORM_FIELDS if rng.random() < 0.8}
+        check = client.post("/counter/check", data=data, headers={"x-csrf-token": csrf})
+        assert check.status_code == 200
+        assert "<script>" not in check.text  # every echoed value is escaped
+        made = client.post("/counter/new", data={**data, "csrf_token": csrf}, follow_redirects=False)
+        assert made.status_code in (303, 413, 422), made.text[:300]
+        created += made.status_code == 303
+        if made.status_code == 422:
+            assert "<script>alert" not in made.text
+    assert _count(db) == before + created
+
+
+def test_every_form_field_has_a_label_in_both_languages() -> None:
+    for name in (*FORM_FIELDS, *PERSON_FIELDS):
+        assert name in LABELS, name
+        en, ar = LABELS[name]
+        assert en and ar and en != ar
+
+
+def test_arabic_indic_digits_when_configured(db: Database, settings: Settings) -> None:
+    clerk = make_user(db, "amal", Role.CLERK)
+    make_applications(db, clerk)
+    app = create_app(replace(settings, extra={"digits": "arabic-indic"}))
+    with TestClient(app) as c:
+        sign_in(c, "amal")
+        year = str(dt.date.today().year)
+        page = c.get("/counter/applications").text
+        assert year.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")) in page
+    app.state.runtime.close()
