@@ -265,3 +265,31 @@ def test_arabic_indic_digits_when_configured(db: Database, settings: Settings) -
         page = c.get("/counter/applications").text
         assert year.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")) in page
     app.state.runtime.close()
+
+
+def test_wrong_password_on_the_page_opens_no_session(db: Database, client: TestClient) -> None:
+    make_user(db, "amal", Role.CLERK)
+    client.get("/sign-in?lang=en")
+    page = client.get("/sign-in")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    r = client.post("/sign-in", data={"username": "amal", "password": "not the password",
+                                      "csrf_token": token})
+    assert r.status_code == 401 and "User name or password is wrong" in r.text
+    assert SESSION_COOKIE not in client.cookies
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(WebSession)) == 0
+
+
+def test_a_renewal_without_the_old_card_is_refused_beside_the_field(db: Database, client: TestClient) -> None:
+    make_user(db, "amal", Role.CLERK)
+    csrf = sign_in(client, "amal")
+    r = client.post("/counter/new", data={**FORM, "kind": "renewal", "csrf_token": csrf})
+    assert r.status_code == 422
+    error = r.text.split('id="err-replaces_card">')[1].split("</span>")[0]
+    assert error == enrollment.messages.message("old_card_needed")[1]
+    r = client.post("/counter/new", data={**FORM, "kind": "renewal", "replaces_card": "AB1234567",
+                                          "csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303
+    with db.session() as s:
+        app = s.scalars(select(Application)).one()
+        assert (str(app.kind), app.replaces_document_number) == ("renewal", "AB1234567")

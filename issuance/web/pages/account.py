@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from issuance.accounts import change_password, set_language
+from issuance.models import User
 from issuance.users import UserError, authenticate
 from issuance.web.deps import committing
 from issuance.web.pages.deps import (
@@ -62,6 +65,15 @@ def sign_in_page(request: Request, rt: Rt, lang: str = "") -> Response:
     return response
 
 
+def check_credentials(session: Session, username: str, password: str, address: str) -> User | None:
+    """The core sign-in service's verdict: the user, or None to refuse.
+
+    Throttling and lockout per account and per address live in that service (issue 9's
+    `issuance.signin.sign_in`, which takes `address` too); the page never counts failures itself.
+    """
+    return authenticate(session, username, password)
+
+
 @router.post("/sign-in")
 def sign_in(
     request: Request, session: Db, rt: Rt, username: Annotated[str, Form()] = "",
@@ -69,11 +81,13 @@ def sign_in(
 ) -> Response:
     """Check the credentials with the core sign-in service and open a browser session."""
     expected = request.cookies.get(PRE_CSRF_COOKIE, "")
-    if not expected or csrf_token != expected:
+    if not expected or not hmac.compare_digest(csrf_token.encode(), expected.encode()):
         raise PageRefused(403, "CSRF token missing or wrong: reload the sign-in page")
+    address = request.client.host if request.client else ""
+    # One transaction whatever the verdict: a refusal's counters and audit entries are kept.
     with committing(session):
-        user = authenticate(session, username.strip(), password)
-        opened = open_session(session, user, request.client.host if request.client else "") if user else None
+        user = check_credentials(session, username.strip(), password, address)
+        opened = open_session(session, user, address) if user else None
     if user is None or opened is None:
         words = words_for(request, rt)
         return _sign_in_page(request, rt, 401, words("bad_credentials"), username)
