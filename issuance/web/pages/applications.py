@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
 
 from enrollment.api import application_status, receipt, submit_application
 from enrollment.field_labels import label
@@ -30,8 +31,8 @@ _SEARCHED = (Application.number, Applicant.national_number, Applicant.first_name
 @router.get("")
 def my_applications(request: Request, v: Viewer, session: Db, q: str = "", cancelled: str = "") -> Response:
     """The clerk's own applications, newest first, searched by number or name."""
-    query = (select(Application).join(Applicant).where(Application.clerk_id == v.user.id)
-             .order_by(Application.id.desc()).limit(LIST_LIMIT))
+    query = (select(Application).join(Applicant).options(contains_eager(Application.applicant))
+             .where(Application.clerk_id == v.user.id).order_by(Application.id.desc()).limit(LIST_LIMIT))
     term = q.strip()
     if term:
         pattern = f"%{term}%"
