@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import random
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import func, select
 
 import enrollment.messages
 from enrollment.field_labels import FORM_FIELDS, LABELS
 from enrollment.mrz_name import propose_mrz_name
+from enrollment.photo_quality import assess_photo
 from enrollment.rules import NationalNumberRule
+from enrollment.sample_photos import sample_portrait
 from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import Application, Role, User, WebSession
 from issuance.person import PERSON_FIELDS
 from issuance.web.app import create_app
 from issuance.web.pages.deps import SESSION_COOKIE
+from issuance.web.pages.i18n import CHECKS
 from issuance.web.pages.security import HEADERS
 from tests.factories import TEST_PASSWORD, make_applications, make_user
 from tests.web.pages import csrf_of, sign_in
@@ -293,3 +298,9 @@ def test_a_renewal_without_the_old_card_is_refused_beside_the_field(db: Database
     with db.session() as s:
         app = s.scalars(select(Application)).one()
         assert (str(app.kind), app.replaces_document_number) == ("renewal", "AB1234567")
+
+
+def test_every_photo_check_has_an_arabic_name() -> None:
+    portrait = Image.open(io.BytesIO(sample_portrait(0)))
+    names = {check.name for check in assess_photo(portrait).checks}
+    assert names <= set(CHECKS) and len(names) > 10

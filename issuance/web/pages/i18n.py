@@ -111,6 +111,16 @@ STATES: dict[str, str] = {
     "quality_checked": "تم فحص الجودة", "dispatched": "مرسل", "delivered": "مسلم",
 }
 
+# The photo checks' names on Arabic screens (the report's advice text stays as the checks give it).
+CHECKS: dict[str, str] = {
+    "face_count": "عدد الوجوه", "blockiness": "تشوه الضغط", "head_height": "ارتفاع الرأس",
+    "head_in_frame": "الرأس داخل الإطار", "eye_distance": "المسافة بين العينين", "eye_line": "خط العينين",
+    "roll": "ميل الرأس", "frontal_pose": "وضعية أمامية", "centring": "التوسيط", "sharpness": "الوضوح",
+    "exposure": "الإضاءة", "contrast": "التباين", "illumination_uniformity": "تجانس الإضاءة",
+    "background_uniformity": "تجانس الخلفية", "background_brightness": "سطوع الخلفية",
+    "background_colour": "لون الخلفية", "colour_cast": "انحراف الألوان",
+}
+
 
 @dataclass(frozen=True)
 class Words:
@@ -130,6 +140,10 @@ class Words:
     def state(self, state: str) -> str:
         """An application state's name."""
         return STATES.get(state, state) if self.language == "ar" else state.replace("_", " ")
+
+    def check_names(self) -> dict[str, str]:
+        """Photo check names as shown in this language (English: the checks' own names)."""
+        return dict(CHECKS) if self.language == "ar" else {}
 
     def digits(self, value: object) -> str:
         """Numbers in the configured digits (Arabic-Indic only on Arabic screens when configured)."""

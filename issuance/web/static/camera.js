@@ -9,7 +9,7 @@
     eye_distance: ["eyes"], roll: ["eyes"], frontal_pose: ["eyes", "box"], centring: ["centre"],
     face_count: ["box"],
   };
-  let root, video, overlay, guides, stream = null, busy = false;
+  let root, video, overlay, guides, checkNames = {}, stream = null, busy = false;
 
   function crop(w, h) {
     if (w / h > ASPECT) { const cw = h * ASPECT; return { x: (w - cw) / 2, y: 0, w: cw, h }; }
@@ -97,12 +97,13 @@
       const row = body.insertRow();
       row.className = check.passed ? "pass" : "fail";
       const verdict = check.passed ? root.dataset.tPass : root.dataset.tFail;
-      for (const text of [check.name, check.value === null ? "—" : String(check.value), check.threshold, verdict,
+      const name = checkNames[check.name] || check.name;
+      for (const text of [name, check.value === null ? "—" : String(check.value), check.threshold, verdict,
                           check.passed ? "" : check.reason]) {
         row.insertCell().textContent = text;
       }
     }
-    const failed = report.checks.filter((c) => !c.passed).map((c) => c.name);
+    const failed = report.checks.filter((c) => !c.passed).map((c) => c.name + (checkNames[c.name] ? " (" + checkNames[c.name] + ")" : ""));
     const verdictText = report.passed ? root.dataset.tPassed : root.dataset.tFailed + " " + failed.join(", ");
     document.getElementById("verdict").textContent = report.crop_error ? verdictText + " (" + report.crop_error + ")" : verdictText;
   }
@@ -149,6 +150,7 @@
     video = document.getElementById("video");
     overlay = document.getElementById("overlay");
     guides = JSON.parse(root.dataset.guides);
+    checkNames = JSON.parse(root.dataset.checkNames);
     document.getElementById("capture-btn").addEventListener("click", capture);
     document.getElementById("retake-btn").addEventListener("click", retake);
     window.issuance.onFile("photo-file", send);
