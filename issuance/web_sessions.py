@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
 from issuance import audit
@@ -36,8 +36,16 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def open_session(session: Session, user: User, address: str = "") -> Opened:
-    """A new browser session for a user who has just proved who they are (audited)."""
+def open_session(session: Session, user: User, address: str = "", *, idle_minutes: int = IDLE_MINUTES,
+                 now: dt.datetime | None = None) -> Opened:
+    """A new browser session for a user who has just proved who they are (audited).
+
+    Sessions nobody came back to are removed here, so the table holds only live ones.
+    """
+    now = now or utcnow()
+    session.execute(delete(WebSession).where(or_(
+        WebSession.last_seen < now - dt.timedelta(minutes=idle_minutes),
+        WebSession.created_at < now - dt.timedelta(hours=MAX_HOURS))))
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(WebSession(token_hash=_digest(token), user_id=user.id, csrf_token=csrf))
     audit.record(session, audit.Entry(

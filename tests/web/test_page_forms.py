@@ -113,6 +113,20 @@ def test_idle_session_expires(db: Database, client: TestClient) -> None:
     assert client.get("/counter/new", follow_redirects=False).headers["location"] == "/sign-in"
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(WebSession)) == 0
+    # A session nobody came back to is removed at the next sign-in of anyone.
+    sign_in(client, "amal")
+    with db.transaction() as s:
+        s.scalars(select(WebSession)).one().last_seen = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    make_user(db, "basma", Role.CLERK)
+    sign_in(client, "basma")
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(WebSession)) == 1
+
+
+def test_api_documentation_keeps_its_own_page(client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "content-security-policy" not in docs.headers
+    assert client.get("/sign-in").headers["x-frame-options"] == "DENY"
 
 
 def test_temporary_password_must_be_changed_first(db: Database, client: TestClient) -> None:

@@ -22,6 +22,7 @@ from issuance.web.pages.deps import (
     Rt,
     Signed,
     Visit,
+    idle_minutes,
     landings,
     new_presign_token,
     render,
@@ -87,7 +88,7 @@ def sign_in(
     # One transaction whatever the verdict: a refusal's counters and audit entries are kept.
     with committing(session):
         user = check_credentials(session, username.strip(), password, address)
-        opened = open_session(session, user, address) if user else None
+        opened = open_session(session, user, address, idle_minutes=idle_minutes(rt)) if user else None
     if user is None or opened is None:
         words = words_for(request, rt)
         return _sign_in_page(request, rt, 401, words("bad_credentials"), username)
