@@ -83,7 +83,7 @@ def sign_in(
     """Check the credentials with the core sign-in service and open a browser session."""
     expected = request.cookies.get(PRE_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(csrf_token.encode(), expected.encode()):
-        raise PageRefused(403, "CSRF token missing or wrong: reload the sign-in page")
+        raise PageRefused(403, "CSRF token missing or wrong: reload the sign-in page", "csrf")
     address = request.client.host if request.client else ""
     # One transaction whatever the verdict: a refusal's counters and audit entries are kept.
     with committing(session):

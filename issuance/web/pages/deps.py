@@ -51,11 +51,14 @@ class PasswordChangeRequired(Exception):
 
 
 class PageRefused(Exception):
-    """A page or form the user may not use (role, CSRF); shown as an HTML page with `status`."""
+    """A page or form the user may not use (role, CSRF); shown as an HTML page with `status`.
 
-    def __init__(self, status: int, reason: str) -> None:
+    `key` names the screens' words for it; the reason itself is shown too, as the service gave it.
+    """
+
+    def __init__(self, status: int, reason: str, key: str = "refused") -> None:
         super().__init__(reason)
-        self.status = status
+        self.status, self.key = status, key
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ async def csrf_checked(request: Request, v: Annotated[Visit, Depends(visit)]) ->
     if request.method not in SAFE_METHODS:
         sent = await _sent_token(request)
         if not hmac.compare_digest(sent.encode(), v.web.csrf_token.encode()):
-            raise PageRefused(403, "CSRF token missing or wrong: reload the page and try again")
+            raise PageRefused(403, "CSRF token missing or wrong: reload the page and try again", "csrf")
     return v
 
 
@@ -119,7 +122,7 @@ def page_guard(permission: Permission) -> Callable[..., Visit]:
         try:
             authorize(v.user, permission)
         except PermissionDenied as exc:
-            raise PageRefused(403, str(exc)) from exc
+            raise PageRefused(403, str(exc), "forbidden") from exc
         return v
 
     guard.permission = permission  # type: ignore[attr-defined]  # read by the role tests

@@ -102,6 +102,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "forbidden": ("Your role may not open this page.", "لا يسمح دورك بفتح هذه الصفحة."),
     "not_found": ("Not found.", "غير موجود."),
     "refused": ("Refused", "مرفوض"),
+    "csrf": ("This form has expired or did not come from this site: reload the page and try again.",
+             "انتهت صلاحية هذا النموذج أو لم يصدر من هذا الموقع: أعد تحميل الصفحة وحاول مرة أخرى."),
 }
 
 STATES: dict[str, str] = {

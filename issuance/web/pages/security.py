@@ -62,7 +62,7 @@ def _password_change(_: Request, __: Exception) -> Response:
 def _refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PageRefused)
     words = words_for(request, request.app.state.runtime)
-    return render(request, "refused.html", words, status=exc.status, reason=str(exc))
+    return render(request, "refused.html", words, status=exc.status, reason=str(exc), key=exc.key)
 
 
 def install(app: FastAPI) -> None:
