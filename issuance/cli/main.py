@@ -21,6 +21,7 @@ from issuance.sites import ensure_site
 from issuance.users import UserError, add_user, set_active
 from issuance.web.app import create_app
 from personalization.cli import card_sim
+from printing.cli import card_design, seal
 from workers.cli import reconcile, worker
 
 
@@ -159,5 +160,5 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     uvicorn.run(create_app(settings_of(ctx)), host=host, port=port)
 
 
-for command in (*COMMANDS, worker, reconcile, photo, card_sim):
+for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design):
     main.add_command(command)
