@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from issuance.models import Role, User, WebSession
 from issuance.roles import Permission, PermissionDenied, allows, authorize
-from issuance.web.deps import WebRuntime, db_session, runtime
+from issuance.web.deps import WebRuntime, committing, db_session, runtime
 from issuance.web.pages.i18n import Words, pick_language
 from issuance.web_sessions import IDLE_MINUTES, find_session
 
@@ -83,8 +83,9 @@ def idle_minutes(rt: WebRuntime) -> int:
 
 def visit(request: Request, session: Db, rt: Rt) -> Visit:
     """The signed-in user behind the session cookie, or SignInRequired."""
-    row = find_session(session, request.cookies.get(SESSION_COOKIE, ""), idle_minutes=idle_minutes(rt))
-    session.commit()  # the refreshed last_seen, or the expired row's removal
+    # A writing transaction: the session's last_seen is refreshed, or the expired row removed.
+    with committing(session):
+        row = find_session(session, request.cookies.get(SESSION_COOKIE, ""), idle_minutes=idle_minutes(rt))
     user = session.get(User, row.user_id) if row else None
     if row is None or user is None or not user.active:
         raise SignInRequired()
