@@ -68,7 +68,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{folder / 'issuance.db'}"
     migrate.upgrade(url)
     db = Database(url)
-    make_user(db, "amal", Role.CLERK)
+    for name, role in (("amal", Role.CLERK), ("root", Role.ADMIN), ("sara", Role.SUPERVISOR)):
+        make_user(db, name, role)
     db.dispose()
     app = create_app(replace(Settings(), data_dir=folder / "var", database_url=url))
     port = _free_port()
@@ -227,7 +228,8 @@ def _signature(page: Any, folder: Path, with_pad: bool) -> None:
         page.locator("#signature-file").set_input_files(str(_signature_file(folder)))
 
 
-def _enrol(browser: Any, server: str, language: str, number: str, folder: Path) -> Screens:
+def _signed_in(browser: Any, server: str, language: str, username: str) -> tuple[Any, Screens, list[str]]:
+    """A new browser context signed in through the form, with its console's CSP complaints."""
     context = browser.new_context(base_url=server, locale="ar" if language == "ar" else "en-GB")
     context.grant_permissions(["camera"], origin=server)
     page = context.new_page()
@@ -237,10 +239,16 @@ def _enrol(browser: Any, server: str, language: str, number: str, folder: Path) 
     page.goto(f"/sign-in?lang={language}")
     assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
     screens.shoot("sign-in")
-    page.locator("#username").fill("amal")
+    page.locator("#username").fill(username)
     page.locator("#password").fill(TEST_PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server}/")
+    return page, screens, csp_errors
+
+
+def _enrol(browser: Any, server: str, language: str, number: str, folder: Path) -> Screens:
+    page, screens, csp_errors = _signed_in(browser, server, language, "amal")
+    context = page.context
     page.goto("/counter/new")
     assert _tab_order(page) == list(FORM_FIELDS)
     _fill_form(page, number)
@@ -279,3 +287,18 @@ def test_clerk_enrols_in_the_browser(browser: Any, server: str, language: str, t
     screens = _enrol(browser, server, language, number, tmp_path)
     assert not screens.violations, json.dumps(screens.violations, ensure_ascii=False, indent=1)
 
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_admin_and_supervisor_screens(browser: Any, server: str, language: str) -> None:
+    """The other roles' screens in both languages: screenshots, no CSP complaint, no serious axe finding."""
+    violations: dict[str, Any] = {}
+    for username, paths in (("root", ("/admin/users", "/password")), ("sara", ("/supervisor/exceptions",))):
+        page, screens, csp_errors = _signed_in(browser, server, language, username)
+        for path in paths:
+            page.goto(path)
+            screens.shoot(path.strip("/").replace("/", "-"))
+        violations.update(screens.violations)
+        assert not csp_errors, csp_errors
+        page.context.close()
+    assert not violations, json.dumps(violations, ensure_ascii=False, indent=1)

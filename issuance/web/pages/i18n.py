@@ -112,6 +112,9 @@ STATES: dict[str, str] = {
     "personalized": "مخصص", "printing": "قيد الطباعة", "printed": "مطبوع",
     "quality_checked": "تم فحص الجودة", "dispatched": "مرسل", "delivered": "مسلم",
 }
+ROLES: dict[str, str] = {
+    "clerk": "موظف تسجيل", "operator": "مشغل", "supervisor": "مشرف", "admin": "مدير النظام",
+}
 
 # The photo checks' names on Arabic screens (the report's advice text stays as the checks give it).
 CHECKS: dict[str, str] = {
@@ -142,6 +145,10 @@ class Words:
     def state(self, state: str) -> str:
         """An application state's name."""
         return STATES.get(state, state) if self.language == "ar" else state.replace("_", " ")
+
+    def role(self, role: str) -> str:
+        """A role's name."""
+        return ROLES.get(role, role) if self.language == "ar" else role
 
     def check_names(self) -> dict[str, str]:
         """Photo check names as shown in this language (English: the checks' own names)."""
