@@ -44,3 +44,11 @@ def label(field: str, language: str) -> str:
     """The field's label in `language` ("ar" or "en"); the field name itself if none is known."""
     en, ar = LABELS.get(field, (field.replace("_", " ").capitalize(), field))
     return ar if language == "ar" else en
+
+
+def choice_label(field: str, code: str, language: str) -> str:
+    """The words for one of a field's codes ("M" -> "Male"); the code itself if it has none."""
+    for value, en, ar in CHOICES.get(field, ()):
+        if value == code and value:
+            return ar if language == "ar" else en
+    return code

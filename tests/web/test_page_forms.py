@@ -318,3 +318,12 @@ def test_every_photo_check_has_an_arabic_name() -> None:
     portrait = Image.open(io.BytesIO(sample_portrait(0)))
     names = {check.name for check in assess_photo(portrait).checks}
     assert names <= set(CHECKS) and len(names) > 10
+
+
+def test_review_names_codes_in_words(db: Database, client: TestClient) -> None:
+    clerk = make_user(db, "amal", Role.CLERK)
+    draft = make_applications(db, clerk)[0]
+    csrf = sign_in(client, "amal")
+    client.post("/language", data={"csrf_token": csrf, "language": "en"})
+    page = client.get(f"/counter/applications/{draft}/review").text
+    assert "First card" in page and ("Male" in page or "Female" in page)

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 
 from enrollment.api import application_status, receipt, submit_application
-from enrollment.field_labels import label
+from enrollment.field_labels import choice_label, label
 from issuance.biometrics import load_biometric
 from issuance.drafts import cancel_draft
 from issuance.models import Applicant, Application, BiometricKind
@@ -54,7 +54,8 @@ def cancel(application_id: int, v: Clerk, session: Db) -> Response:
 def _applicant_rows(app: Application, language: str) -> list[tuple[str, str]]:
     a = app.applicant
     names = (*PERSON_FIELDS, "mrz_name")
-    return [(label(name, language), str(getattr(a, name, "") or "")) for name in names]
+    return [(label(name, language), choice_label(name, str(getattr(a, name, "") or ""), language))
+            for name in names]
 
 
 def _review(request: Request, v: Visit, application_id: int, session: Db, status: int = 200,
@@ -62,7 +63,8 @@ def _review(request: Request, v: Visit, application_id: int, session: Db, status
     state = application_status(application_id, v.user, session)
     app = session.get_one(Application, application_id)
     return render(request, "counter/review.html", v.words, status=status, visit=v, app=state,
-                  kind=str(app.kind), rows=_applicant_rows(app, v.words.language), error=error)
+                  kind=choice_label("kind", str(app.kind), v.words.language),
+                  rows=_applicant_rows(app, v.words.language), error=error)
 
 
 @router.get("/{application_id}/review")
