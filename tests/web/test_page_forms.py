@@ -80,6 +80,7 @@ def test_session_cookie_flags_headers_and_sign_out(db: Database, client: TestCli
     for name, value in HEADERS.items():
         assert page.headers[name] == value
     assert "'unsafe-inline'" not in page.headers["content-security-policy"]
+    assert "strict-transport-security" not in page.headers  # plain HTTP: no HSTS
     token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
     r = client.post("/sign-in", data={"username": "amal", "password": TEST_PASSWORD, "csrf_token": token},
                     follow_redirects=False)
@@ -101,6 +102,7 @@ def test_secure_cookie_over_tls(db: Database, settings: Settings) -> None:
         r = c.post("/sign-in", data={"username": "amal", "password": TEST_PASSWORD, "csrf_token": token},
                    follow_redirects=False)
         assert "secure" in r.headers["set-cookie"].lower()
+        assert r.headers["strict-transport-security"] == "max-age=31536000"
     app.state.runtime.close()
 
 

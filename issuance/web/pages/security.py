@@ -37,6 +37,8 @@ async def security_headers(request: Request, call_next: Callable[[Request], Awai
     if not request.url.path.startswith(_DOCS):
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.url.scheme == "https":  # browsers then refuse plain HTTP to this host for a year
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if response.media_type in (None, "text/html") or "text/html" in response.headers.get(
                 "content-type", ""):
             response.headers["Cache-Control"] = "no-store"  # pages hold personal data
