@@ -13,9 +13,9 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enrollment.application_kind import KIND_FIELDS, validate_kind
+from enrollment.application_check import check_application
 from enrollment.errors import ValidationError
-from enrollment.fields import Applicant, validate_applicant
+from enrollment.fields import Applicant
 from enrollment.mrz_name import propose_mrz_name
 from enrollment.photo.checks import assess_photo
 from enrollment.photo.crop import CropError, chip_jpeg, make_compliant_crop, make_token_image
@@ -181,19 +181,12 @@ def create_draft(
     """Validate the applicant data and open a draft application."""
     raw = body.model_dump(exclude_none=True)
     raw.setdefault("issuing_state", rt.settings.issuing_state)
-    kind_raw = {f: raw.pop(f) for f in KIND_FIELDS if f in raw}
-    errors = []
-    try:
-        applicant = validate_applicant(raw, rules_from_config(rt.settings.extra))
+    try:  # every broken rule at once, applicant data and kind alike
+        checked = check_application(raw, rules_from_config(rt.settings.extra))
     except ValidationError as exc:
-        errors += exc.errors
-    try:
-        choice = validate_kind(kind_raw)
-    except ValidationError as exc:
-        errors += exc.errors
-    if errors:  # every broken rule at once, applicant data and kind alike
         raise HTTPException(422, {"message": "applicant data is invalid",
-                                  "errors": [e.as_dict() for e in errors]})
+                                  "errors": [e.as_dict() for e in exc.errors]}) from exc
+    applicant, choice = checked.applicant, checked.choice
     proposal = propose_mrz_name(applicant.family_name_ar, [g for g in applicant.names_ar[:3] if g])
     # Stored without the trailing filler: DG1 and the printed MRZ pad it to their own field.
     mrz_name = (applicant.mrz_name or proposal.field).rstrip("<")

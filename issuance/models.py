@@ -111,6 +111,22 @@ class User(Base):
     site: Mapped[str] = mapped_column(String(32), default="HQ")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Set when an administrator chose the password: the user picks their own at next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The screens' language ("ar" or "en"), remembered across sessions; "" until chosen.
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a random token, only its SHA-256 is stored."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Station(Base):

@@ -5,5 +5,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ensure_apt "${RUNTIME_PACKAGES[@]}"
 ensure_venv ""
+ensure_web_assets
 cd "$REPO"
 exec "$VENV/bin/issuance" demo "$@"

@@ -76,3 +76,16 @@ ensure_postgres() {
   sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
   su postgres -c "psql -Atc 'select pg_reload_conf()'" >/dev/null
 }
+
+# The web pages' browser libraries (htmx; axe-core for the browser tests), pinned by the lock file
+# and installed from the npm registry here, so that nothing is fetched when the app runs.
+WEB_VENDOR="$REPO/issuance/web/static/vendor"
+ensure_web_assets() {
+  local stamp="$WEB_VENDOR/node_modules/.installed" want
+  want="$(sha256sum "$WEB_VENDOR/package-lock.json" | cut -d' ' -f1)"
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+  command -v npm >/dev/null 2>&1 || ensure_apt npm
+  log "installing the web pages' browser libraries (npm ci)"
+  (cd "$WEB_VENDOR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$want" > "$stamp"
+}

@@ -5,6 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ensure_apt "${RUNTIME_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 ensure_venv "[test]"
+ensure_web_assets
 ensure_redis
 ensure_postgres
 if [ -x "$REPO/scripts/start-pcscd.sh" ] || [ -f "$REPO/scripts/start-pcscd.sh" ]; then

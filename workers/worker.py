@@ -142,6 +142,8 @@ class QueueThread:
                 reconcile_logged(self.rt, self.jobs)
                 due = time.monotonic() + self.every
             self.jobs.arrived.clear()
+            if self._stop.is_set():  # a stop whose wake-up the clear() above erased
+                break
             try:
                 drain(self.rt, self.jobs, self.queue_names)
             except Exception:

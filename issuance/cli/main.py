@@ -159,6 +159,7 @@ def demo(ctx: click.Context, out_dir: Path, count: int, as_json: bool) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Run the web app (counter, station and supervisor screens, and the API)."""
+    click.echo(f"serving the counter's screens at http://{host}:{port}/ (API schema at /docs)")
     uvicorn.run(create_app(settings_of(ctx)), host=host, port=port)
 
 

@@ -12,7 +12,7 @@ from enrollment.api import router as enrollment
 from issuance.config import Settings, load_settings
 from issuance.roles import PermissionDenied
 from issuance.transitions import IllegalTransition, NotFound
-from issuance.web import account, supervisor
+from issuance.web import account, pages, supervisor
 from issuance.web.deps import WebRuntime
 from workers.pipeline import QueuePipeline
 from workers.queues import VALIDATE, EmbeddedQueue, open_queue
@@ -27,8 +27,8 @@ def _error(status: int) -> Callable[[Request, Exception], JSONResponse]:
 
 
 def stage_routers() -> list[APIRouter]:
-    """The core router and every stage's."""
-    return [account.router, enrollment, supervisor.router]
+    """The core router and every stage's, then the pages'."""
+    return [account.router, enrollment, supervisor.router, *pages.routers()]
 
 
 def create_app(settings: Settings | None = None, routers: list[APIRouter] | None = None) -> FastAPI:
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, routers: list[APIRouter] | None
     app.add_exception_handler(PermissionDenied, _error(403))
     app.add_exception_handler(IllegalTransition, _error(409))
     app.add_exception_handler(NotFound, _error(404))
+    pages.install(app)
 
     @app.get("/health")
     def health() -> dict[str, str]:
