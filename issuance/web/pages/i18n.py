@@ -120,7 +120,9 @@ ROLES: dict[str, str] = {
 CHECKS: dict[str, str] = {
     "face_count": "عدد الوجوه", "blockiness": "تشوه الضغط", "head_height": "ارتفاع الرأس",
     "head_in_frame": "الرأس داخل الإطار", "eye_distance": "المسافة بين العينين", "eye_line": "خط العينين",
-    "roll": "ميل الرأس", "frontal_pose": "وضعية أمامية", "centring": "التوسيط", "sharpness": "الوضوح",
+    "roll": "ميل الرأس", "yaw": "التفات الرأس", "pitch": "إمالة الرأس للأمام أو للخلف",
+    "eyes_open": "العينان مفتوحتان", "mouth_closed": "الفم مغلق", "colour_mode": "نمط الألوان",
+    "centring": "التوسيط", "sharpness": "الوضوح",
     "exposure": "الإضاءة", "contrast": "التباين", "illumination_uniformity": "تجانس الإضاءة",
     "background_uniformity": "تجانس الخلفية", "background_brightness": "سطوع الخلفية",
     "background_colour": "لون الخلفية", "colour_cast": "انحراف الألوان",
