@@ -5,24 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from issuance.numbers import check_digit
 from personalization.lds.holder import DocumentData, HolderData
 
-_WEIGHTS = (7, 3, 1)
+__all__ = ["LINE", "Td1", "check_digit", "compose", "yymmdd"]
+
 LINE = 30
-
-
-def check_digit(field: str) -> str:
-    """MRZ check digit, weights 7-3-1 modulo 10 (ICAO 9303-3 §4.9)."""
-    total = 0
-    for i, ch in enumerate(field):
-        if ch.isdigit():
-            value = int(ch)
-        elif "A" <= ch.upper() <= "Z":
-            value = ord(ch.upper()) - 55
-        else:
-            value = 0
-        total += value * _WEIGHTS[i % 3]
-    return str(total % 10)
 
 
 def yymmdd(day: date) -> str:
