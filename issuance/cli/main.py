@@ -26,6 +26,7 @@ from personalization.cli_read import card
 from personalization.cli_station import self_test
 from printing.cli import card_design, seal
 from workers.cli import reconcile, worker
+from workers.cli_print import print_group
 
 
 @click.group()
@@ -162,6 +163,6 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     uvicorn.run(create_app(settings_of(ctx)), host=host, port=port)
 
 
-for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design, pki, card):
+for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design, pki, card, print_group):
     main.add_command(command)
 station.add_command(self_test)
