@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuance import reprints
-from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import (
     AuditEvent,
@@ -28,28 +26,11 @@ from issuance.runtime import Runtime
 from issuance.states import CardState
 from printing.service import MAX_ATTEMPTS
 from tests.factories import make_user
-from tests.workers.print_cards import add_folder_printer, card_state, make_card, make_pki_template, with_pki
+from tests.printing.print_cards import add_folder_printer, card_state, make_card, run_queue
 from workers import print_stage
-from workers.print_jobs import enqueue_printing, print_queue_names
+from workers.print_jobs import enqueue_printing
 from workers.queues import open_queue
 from workers.reconciler import reconcile_printing
-from workers.worker import drain
-
-
-@pytest.fixture(scope="session")
-def pki_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_pki_template(tmp_path_factory.mktemp("pki-template"))
-
-
-@pytest.fixture
-def prt(settings: Settings, pki_template: Path) -> Iterator[Runtime]:
-    rt = Runtime(with_pki(settings, pki_template))
-    yield rt
-    rt.close()
-
-
-def run_queue(rt: Runtime) -> None:
-    drain(rt, open_queue(rt.settings), print_queue_names(rt))
 
 
 def audit_actions(s: Session, card_id: int) -> list[str]:

@@ -28,6 +28,9 @@ from issuance.states import ApplicationState, CardState
 from issuance.transitions import Actor, allocate_card, move
 from personalization.lds.mrz import compose, yymmdd
 from printing.samples import sample_photo
+from workers.print_jobs import print_queue_names
+from workers.queues import open_queue
+from workers.worker import drain
 
 ACTOR = Actor("test", "HQ")
 _TO_PERSONALIZED = [ApplicationState.SUBMITTED, ApplicationState.VALIDATING, ApplicationState.APPROVED,
@@ -98,3 +101,8 @@ def card_state(db: Database, card_id: int) -> tuple[str, str]:
     with db.session() as s:
         card = s.get_one(Card, card_id)
         return str(card.state), str(s.get_one(Application, card.application_id).state)
+
+
+def run_queue(rt: Runtime) -> None:
+    """Work every print queue in this process until it is empty."""
+    drain(rt, open_queue(rt.settings), print_queue_names(rt))
