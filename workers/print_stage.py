@@ -10,12 +10,9 @@ silent second card.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography import x509
-from PIL import Image
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -365,10 +362,3 @@ def auto_qc(rt: Runtime, tools: PrintTools, result: Result) -> str:
     report = check_printed(result.outcome, face, tools.design, tools.cscas, tools.seal_certificates)
     return record_qc(rt, result.card_id, report, reprints.QC_ACTOR)
 
-
-def spooled_images(folder: Path) -> tuple[Image.Image, Image.Image] | None:
-    """front.png and back.png of a folder printer's job, if it wrote them."""
-    front, back = folder / "front.png", folder / "back.png"
-    if not (front.is_file() and back.is_file()):
-        return None
-    return (Image.open(io.BytesIO(front.read_bytes())), Image.open(io.BytesIO(back.read_bytes())))

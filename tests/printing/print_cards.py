@@ -44,7 +44,8 @@ def _mrz_name(citizen: population.Citizen) -> str:
     return f"{part(citizen.surname_latin)}<<{part(citizen.given_names_latin)}"[:30]
 
 
-def make_card(db: Database, rt: Runtime, clerk: User, seed: int, *, to: CardState = CardState.LOCKED) -> int:
+def make_card(db: Database, rt: Runtime, clerk: User, seed: int, *, to: CardState = CardState.LOCKED,
+              batch_id: int | None = None) -> int:
     """An application carried to `personalized` and its card to `to` (DG1's MRZ written); the card id."""
     citizen = population.generate(1, seed=seed)[0]
     photo = sample_photo()
@@ -52,7 +53,8 @@ def make_card(db: Database, rt: Runtime, clerk: User, seed: int, *, to: CardStat
     with db.transaction() as s:
         app = open_application(s, citizen, clerk, mrz_name=_mrz_name(citizen))
         for state in _TO_PERSONALIZED:
-            move(s, Application, app.id, state, ACTOR)
+            batched = state == ApplicationState.BATCHED and batch_id is not None
+            move(s, Application, app.id, state, ACTOR, values={"batch_id": batch_id} if batched else None)
         store_biometric(s, rt.vault, app.id, BiometricKind.PHOTO, photo,
                         ImageMeta("image/jpeg", width, height), "test", quality_passed=True)
         card = allocate_card(s, app.id, ACTOR)
@@ -69,9 +71,9 @@ def make_card(db: Database, rt: Runtime, clerk: User, seed: int, *, to: CardStat
         return card.id
 
 
-def add_folder_printer(db: Database, folder: Path, code: str = "P1") -> None:
+def add_folder_printer(db: Database, folder: Path, code: str = "P1") -> int:
     with db.transaction() as s:
-        add_printer(s, code, "HQ", "folder", str(folder), actor="test")
+        return add_printer(s, code, "HQ", "folder", str(folder), actor="test").id
 
 
 def add_cups_printer(db: Database, code: str, queue: str, server: str) -> None:
