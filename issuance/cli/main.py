@@ -145,7 +145,8 @@ def demo(ctx: click.Context, out_dir: Path, count: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
         return
-    click.echo(f"{summary.applications} applications enrolled; files under {summary.out_dir}")
+    click.echo(f"{summary.applications} applications enrolled, {summary.printed} cards printed; "
+               f"files under {summary.out_dir}")
     for case in summary.cases:
         reasons = ", ".join(case["reasons"]) or "-"
         click.echo(f"  {case['number']:<16} {case['label']:<20} {case['validation']:<10} {reasons}")

@@ -69,6 +69,7 @@ class Summary:
     cases: list[dict[str, Any]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     printed: int = 0
+    print_files: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -207,8 +208,8 @@ def run_demo(base: Settings, out_dir: Path, count: int = 6) -> Summary:
             batch_number = batch.number if batch else None
         # Personalization leaves the batch's cards locked; the print step prints every one of them.
         printing = print_demo_cards(rt, out_dir, batch_number) if batch_number else DemoPrint()
-        summary = _summary(rt, out_dir, cases, [*files, *printing.files])
-        summary.printed = printing.printed
+        summary = _summary(rt, out_dir, cases, files)
+        summary.printed, summary.print_files = printing.printed, printing.files
         return summary
     finally:
         rt.close()
