@@ -6,6 +6,9 @@ prints the card once under it. Every step is audited in the caller's transaction
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,6 +23,10 @@ from issuance.transitions import NotFound
 REPRINTABLE = frozenset({CardState.LOCKED, CardState.PRINTED})
 # The actor name of requests the automatic quality check files.
 QC_ACTOR = "print-qc"
+MAX_REASON = 500
+_CARD_NUMBER = re.compile(r"[A-Z0-9]{1,20}")
+# A user name (as issuance/users.py allows them) or a worker's name.
+_ACTOR = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 
 
 class ReprintError(ValueError):
@@ -30,8 +37,26 @@ class FourEyesReprint(PermissionError):
     """The approving supervisor is the one who asked for the reprint."""
 
 
+def check_reason(reason: str) -> str:
+    """A reason as stored: trimmed, 1-500 characters, no control characters."""
+    text = reason.strip()
+    if not text:
+        raise ReprintError("reason: a reprint must say why the card is printed again")
+    if len(text) > MAX_REASON or any(unicodedata.category(c) == "Cc" for c in text):
+        raise ReprintError(f"reason: at most {MAX_REASON} characters, no control characters")
+    return text
+
+
+def check_actor(name: str) -> str:
+    if not _ACTOR.fullmatch(name):
+        raise ReprintError("by: a user name (2-64 lower-case letters, digits, '.', '_' or '-')")
+    return name
+
+
 def card_by_number(session: Session, document_number: str) -> Card:
     """The live card with this document number (NotFound otherwise)."""
+    if not _CARD_NUMBER.fullmatch(document_number):
+        raise ReprintError(f"card number {document_number[:30]!r}: 1-20 capital letters and digits")
     card = session.scalars(select(Card).where(Card.document_number == document_number,
                                               Card.state != CardState.SPOILED)).first()
     if card is None:
@@ -57,14 +82,14 @@ def open_request(session: Session, card_id: int) -> ReprintRequest | None:
 def request_reprint(session: Session, card: Card, reason: str, requested_by: str,
                     site: str = "") -> ReprintRequest:
     """File a request to print `card` again; one open request per card."""
-    if not reason.strip():
-        raise ReprintError("reason: a reprint must say why the card is printed again")
+    reason = check_reason(reason)
+    check_actor(requested_by)
     if card.state not in REPRINTABLE:
         raise ReprintError(f"card {card.document_number}: state {card.state} cannot be reprinted "
                            f"(only {', '.join(sorted(REPRINTABLE))})")
     if open_request(session, card.id) is not None:
         raise ReprintError(f"card {card.document_number}: a reprint request is already open")
-    request = ReprintRequest(card_id=card.id, reason=reason.strip(), state=ReprintState.REQUESTED,
+    request = ReprintRequest(card_id=card.id, reason=reason, state=ReprintState.REQUESTED,
                              requested_by=requested_by)
     session.add(request)
     session.flush()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import cv2
 from sqlalchemy import select
 
 from issuance import reprints
@@ -18,6 +17,8 @@ from issuance.transitions import NotFound
 from issuance.users import authenticate
 from printing.design import load_design
 from printing.qc import quality_check_scan
+from printing.seal import SealError
+from printing.seal_scan import load_grey
 from workers.print_jobs import enqueue_printing
 from workers.print_stage import NotPrintable, card_face, record_qc, trust_anchors
 from workers.queues import open_queue
@@ -31,6 +32,10 @@ def print_group() -> None:
 
 
 def _signed_in(rt: Runtime, username: str, password: str) -> User:
+    try:
+        reprints.check_actor(username)
+    except ReprintError as exc:
+        raise click.UsageError("user name or password is wrong") from exc
     with rt.db.session() as s:
         user = authenticate(s, username, password)
         if user is None:
@@ -87,14 +92,19 @@ def approve(ctx: click.Context, card_number: str, username: str, password: str) 
 def qc(ctx: click.Context, card_number: str, scan: Path, username: str) -> None:
     """Read the MRZ and seal from SCAN and compare with DG1: quality_checked (exit 0) or a reprint (1)."""
     rt = runtime_of(ctx)
-    image = cv2.imread(str(scan), cv2.IMREAD_GRAYSCALE)
-    if image is None:
-        raise click.BadParameter(f"{scan.name}: not an image OpenCV can read", param_hint="--scan")
+    try:
+        reprints.check_actor(username)
+    except ReprintError as exc:
+        raise click.BadParameter(str(exc), param_hint="--by") from exc
+    try:
+        image = load_grey(scan)  # the pixel count is checked before decoding
+    except SealError as exc:
+        raise click.BadParameter(str(exc), param_hint="--scan") from exc
     try:
         with rt.db.session() as s:
             card = card_by_number(s, card_number)
             card_id, face = card.id, card_face(s, rt, card)
-    except (NotFound, NotPrintable) as exc:
+    except (NotFound, NotPrintable, ReprintError) as exc:
         raise click.UsageError(str(exc)) from exc
     cscas, seals = trust_anchors(rt)
     report = quality_check_scan(image, load_design(), face, cscas, seals)
@@ -118,7 +128,7 @@ def status(ctx: click.Context, card_number: str) -> None:
     with rt.db.session() as s:
         try:
             card: Card = card_by_number(s, card_number)
-        except NotFound as exc:
+        except (NotFound, ReprintError) as exc:
             raise click.UsageError(str(exc)) from exc
         click.echo(f"card {card_number}: {card.state}")
         for a in s.scalars(select(PrintAttempt).where(PrintAttempt.card_id == card.id)
