@@ -160,3 +160,20 @@ def test_reconciler_enqueues_a_lost_print_once(db: Database, prt: Runtime, clerk
     run_queue(prt)
     assert card_state(db, card_id)[0] == "printed"
     assert reconcile_printing(prt, jobs, now=utcnow() + dt.timedelta(hours=1)) == []
+
+
+def test_interrupted_submission_goes_to_a_person_never_printed_twice(db: Database, prt: Runtime, clerk: User,
+                                                                     tmp_path: Path) -> None:
+    add_folder_printer(db, tmp_path / "cards")
+    card_id = make_card(db, prt, clerk, seed=8)
+    now = utcnow()
+    # A worker recorded its attempt and died before the spooler answered.
+    assert isinstance(print_stage.claim(prt, card_id, now), print_stage.Claim)
+    tools = print_stage.print_tools(prt)
+    assert print_stage.print_one(prt, tools, card_id, now=now).step == "busy"
+    later = now + dt.timedelta(seconds=prt.settings.lease_seconds + 1)
+    assert print_stage.print_one(prt, tools, card_id, now=later).step == "to_person"
+    held = print_stage.print_one(prt, tools, card_id, now=later + dt.timedelta(days=1))
+    assert held.step == "held" and "interrupted" in held.detail
+    assert [a.state for a in attempts(db, card_id)] == [PrintAttemptState.INTERRUPTED]
+    assert not (tmp_path / "cards").exists()
