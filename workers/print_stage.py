@@ -349,7 +349,11 @@ def record_qc(rt: Runtime, card_id: int, report: QcReport, actor: str) -> str:
                          details={"card": card.document_number})
             return "quality_checked" if moved else "unchanged"
         if reprints.open_request(s, card_id) is None:
-            reprints.request_reprint(s, card, "quality check: " + "; ".join(report.problems), actor)
+            # Every problem is in the audit entry above; the request's reason keeps what fits.
+            reason = "quality check: " + "; ".join(report.problems)
+            if len(reason) > reprints.MAX_REASON:
+                reason = reason[:reprints.MAX_REASON - 1] + "…"
+            reprints.request_reprint(s, card, reason, actor)
         return "reprint_requested"
 
 

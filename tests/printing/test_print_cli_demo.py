@@ -27,6 +27,7 @@ def _cli(rt: Runtime, *args: str) -> tuple[int, str]:
            "ISSUANCE_KEYSTORE_PASSPHRASE": s.keystore_passphrase, "ISSUANCE_KEYSTORE_PATH": s.keystore_path,
            "ISSUANCE_PASSWORD": TEST_PASSWORD}
     result = CliRunner().invoke(main, list(args), env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, result.output
 
 
