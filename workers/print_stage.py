@@ -180,7 +180,9 @@ def _job_name(application_number: str, number: int) -> str:
 def claim(rt: Runtime, card_id: int, now: dt.datetime) -> Claim | PrintAttempt | str:
     """Record a new attempt (a Claim), or hand back the open attempt to follow, or say why not (str)."""
     with rt.db.transaction() as s:
-        card = s.get_one(Card, card_id)
+        card = s.get(Card, card_id)
+        if card is None:
+            raise NotPrintable(f"card {card_id} does not exist")
         attempts = _attempts(s, card_id)
         if attempts and attempts[-1].state in OPEN:
             return attempts[-1]
@@ -251,9 +253,10 @@ def print_one(rt: Runtime, tools: PrintTools, card_id: int, now: dt.datetime | N
         outcome = print_card(claimed.face, job_name=claimed.job_name, design=tools.design,
                              signer=tools.signer, spooler=spooler, issuing_country=tools.issuing_country,
                              follow_seconds=follow_for)
-    except SpoolError as exc:
-        return Result(card_id, record(rt, claimed.attempt_id, JobStatus("", JobState.FAILED, str(exc)), now),
-                      str(exc))
+    except (SpoolError, ValueError, OSError, RuntimeError) as exc:
+        # Refused by the spooler, or the seal or render failed before submission: nothing printed.
+        failed = JobStatus("", JobState.FAILED, f"{type(exc).__name__}: {exc}")
+        return Result(card_id, record(rt, claimed.attempt_id, failed, now), str(exc))
     step = record(rt, claimed.attempt_id, outcome.status, now, seal_label=_label(tools.signer))
     return Result(card_id, step, outcome.status.reason, outcome, claimed.printer.kind)
 

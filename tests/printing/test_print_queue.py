@@ -10,9 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuance import reprints
+from issuance.biometrics import ImageMeta, store_biometric
 from issuance.db import Database
 from issuance.models import (
     AuditEvent,
+    BiometricKind,
     Card,
     PrintAttempt,
     PrintAttemptState,
@@ -177,3 +179,19 @@ def test_interrupted_submission_goes_to_a_person_never_printed_twice(db: Databas
     assert held.step == "held" and "interrupted" in held.detail
     assert [a.state for a in attempts(db, card_id)] == [PrintAttemptState.INTERRUPTED]
     assert not (tmp_path / "cards").exists()
+
+
+def test_unrenderable_card_fails_before_the_spooler(db: Database, prt: Runtime, clerk: User,
+                                                    tmp_path: Path) -> None:
+    add_folder_printer(db, tmp_path / "cards")
+    card_id = make_card(db, prt, clerk, seed=9)
+    with db.transaction() as s:
+        app_id = s.get_one(Card, card_id).application_id
+        store_biometric(s, prt.vault, app_id, BiometricKind.PHOTO, b"\xff\xd8 not a JPEG",
+                        ImageMeta("image/jpeg", 10, 10), "test")
+    result = print_stage.print_one(prt, print_stage.print_tools(prt), card_id)
+    assert result.step == "resubmit"
+    [failed] = attempts(db, card_id)
+    assert failed.state == PrintAttemptState.FAILED and failed.reason
+    assert not (tmp_path / "cards").exists() and card_state(db, card_id) == ("locked", "printing")
+    assert print_stage.print_one(prt, print_stage.print_tools(prt), 10**6).step == "refused"
