@@ -34,6 +34,8 @@ class Settings:
     card_transport: str = "virtual"
     reader: str = ""
     printer: str = "folder"
+    # How long a print job follows its spooler job before leaving it to a later check.
+    print_follow_seconds: float = 20.0
     site: str = "HQ"
     issuing_state: str = "UTO"
     min_age_years: int = 16

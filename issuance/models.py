@@ -332,6 +332,8 @@ class Card(Base):
     steps: Mapped[list[Any] | None] = mapped_column(JSON)
     # A station's claim on the card: lapsed, the reconciler spoils the card and queues a new one.
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # When a print job was last enqueued for the card: the reconciler re-enqueues only what is missing.
+    print_enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -406,3 +408,59 @@ class KeyUse(Base):
     label: Mapped[str] = mapped_column(String(64), primary_key=True)
     signatures: Mapped[int] = mapped_column(Integer, default=0)
     last_used: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PrintAttemptState(StrEnum):
+    SUBMITTING = "submitting"  # recorded before the spooler is called: a crash here goes to a person
+    WAITING = "waiting"  # the spooler holds the job (queued, or the printer is stopped)
+    COMPLETED = "completed"
+    FAILED = "failed"
+    # Recorded but never known to reach the spooler (its worker died): a person checks the printer.
+    INTERRUPTED = "interrupted"
+
+
+class PrintAttempt(Base):
+    """One submission of a card to a printer; a card has one completed attempt per authorization.
+
+    The first print needs no record beyond the verified, locked chip; every later print names the
+    approved reprint request it uses, and a request is used by one attempt only.
+    """
+
+    __tablename__ = "print_attempts"
+    __table_args__ = (UniqueConstraint("card_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    reprint_id: Mapped[int | None] = mapped_column(ForeignKey("reprint_requests.id"))
+    printer: Mapped[str] = mapped_column(String(32))
+    job_name: Mapped[str] = mapped_column(String(100))
+    spool_job: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[PrintAttemptState] = mapped_column(_enum(PrintAttemptState, "print_attempt_state"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    # When the stage looks at this attempt again (a waiting job, or a failed one's backoff).
+    next_check_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReprintState(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    USED = "used"  # a print attempt was made under it
+
+
+class ReprintRequest(Base):
+    """A card to be printed again: why, who asked, and the supervisor who approved (four eyes)."""
+
+    __tablename__ = "reprint_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[ReprintState] = mapped_column(_enum(ReprintState, "reprint_state"))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

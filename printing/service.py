@@ -20,7 +20,7 @@ from printing.proofs import BatchInfo, ManifestRow, ProofCard, manifest_csv, man
 from printing.qc import QcReport, quality_check
 from printing.render import RenderedCard, render_card
 from printing.seal import SealSigner, make_seal, seal_text
-from printing.spool.base import JobState, JobStatus, PrintJob, Spooler, follow
+from printing.spool.base import JobState, JobStatus, PrintJob, Spooler, SpoolError, follow
 
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 1800
@@ -54,7 +54,11 @@ def print_card(face: CardFace, *, job_name: str, design: Design, signer: SealSig
     seal = make_seal(face, signer, issuing_country, today)
     card = render_card(face, design, seal_text=seal_text(seal), dpi=dpi)
     job_id = spooler.submit(PrintJob(job_name, card.pdf, _png(card)))
-    status = follow(spooler, job_id, follow_seconds) if follow_seconds else spooler.status(job_id)
+    try:
+        status = follow(spooler, job_id, follow_seconds) if follow_seconds else spooler.status(job_id)
+    except SpoolError as exc:
+        # Submitted: the job may still print, so an unanswered status is waiting, never failed.
+        status = JobStatus(job_id, JobState.WAITING, str(exc))
     return PrintOutcome(job_id=job_id, status=status, card=card, seal=seal)
 
 

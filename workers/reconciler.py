@@ -8,16 +8,19 @@ recovery never waits for traffic or a person.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 from sqlalchemy import or_, select
 
-from issuance.models import Application, utcnow
+from issuance import reprints
+from issuance.models import Application, Card, PrintAttempt, ReprintRequest, ReprintState, utcnow
 from issuance.runtime import Runtime
-from issuance.states import ApplicationState
+from issuance.states import ApplicationState, CardState
+from workers import print_stage
 from workers.jobs import enqueue_validation
+from workers.print_jobs import enqueue_printing, print_queue_names
 from workers.queues import VALIDATE, JobQueue
 
 LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
@@ -31,6 +34,8 @@ class Report:
     stale: list[int]
     expired: list[int]
     requeued: list[int]
+    # Cards whose print job was lost, or whose waiting or failed print is due another look.
+    printing: list[int] = field(default_factory=list)
 
 
 def _jobs(jobs: JobQueue, job_ids: set[str]) -> dict[str, Job]:
@@ -92,6 +97,46 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def _print_candidates(rt: Runtime, now: dt.datetime) -> list[int]:
+    """Locked cards of personalized (or printing) applications and cards with an approved reprint,
+    less those whose print waits on its backoff or for a person."""
+    with rt.db.session() as s:
+        first = s.scalars(select(Card.id).join(Application, Card.application_id == Application.id).where(
+            Card.state == CardState.LOCKED, Application.state.in_(print_stage.FIRST_PRINT)))
+        again = s.scalars(select(ReprintRequest.card_id).where(ReprintRequest.state == ReprintState.APPROVED))
+        ids = sorted({*first, *again})
+        attempts = s.scalars(select(PrintAttempt).where(PrintAttempt.card_id.in_(ids))
+                             .order_by(PrintAttempt.card_id, PrintAttempt.number)).all()
+        by_card: dict[int, list[PrintAttempt]] = {}
+        for attempt in attempts:
+            by_card.setdefault(attempt.card_id, []).append(attempt)
+        due = []
+        for card_id in ids:
+            mine = by_card.get(card_id, [])
+            request = reprints.approved_request(s, card_id)
+            if print_stage.held_reason(mine, request) or (mine and not print_stage.due(mine[-1], now)):
+                continue
+            due.append(card_id)
+    return due
+
+
+def reconcile_printing(rt: Runtime, jobs: JobQueue, now: dt.datetime | None = None) -> list[int]:
+    """Enqueue every card due a print (or a look at its waiting job) that has no live job."""
+    now = now or utcnow()
+    candidates = _print_candidates(rt, now)
+    marks: dict[int, str] = {}
+    waiting: set[str] = set()
+    for name in print_queue_names(rt):
+        marks.update(jobs.pending(name))
+        waiting.update(jobs.queue(name).get_job_ids())
+    found = _jobs(jobs, {marks[i] for i in candidates if i in marks})
+    lease_ago = now - dt.timedelta(seconds=rt.settings.lease_seconds)
+    missing = [i for i in candidates
+               if (job := found.get(marks.get(i, ""))) is None or not _alive(job, waiting, lease_ago)]
+    return enqueue_printing(rt, jobs, missing, unless_since=now - requeue_grace(rt))
+
+
 def reconcile(rt: Runtime, jobs: JobQueue) -> Report:
-    """One pass over every stage that has jobs (validation so far)."""
-    return reconcile_validation(rt, jobs)
+    """One pass over every stage that has jobs: validation, then printing."""
+    report = reconcile_validation(rt, jobs)
+    return replace(report, printing=reconcile_printing(rt, jobs))

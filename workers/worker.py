@@ -19,6 +19,7 @@ from rq.timeouts import TimerDeathPenalty
 from issuance.config import Settings
 from issuance.runtime import Runtime
 from workers import context
+from workers.print_jobs import print_queue_names
 from workers.queues import EmbeddedQueue, JobQueue, open_queue
 from workers.reconciler import Report, reconcile
 
@@ -145,7 +146,8 @@ class QueueThread:
             if self._stop.is_set():  # a stop whose wake-up the clear() above erased
                 break
             try:
-                drain(self.rt, self.jobs, self.queue_names)
+                # Printers are registered at run time: their queues are looked up on every pass.
+                drain(self.rt, self.jobs, [*self.queue_names, *print_queue_names(self.rt)])
             except Exception:
                 log.exception("embedded queue: a pass failed; retrying after the interval")
             self.jobs.arrived.wait(max(0.0, due - time.monotonic()))

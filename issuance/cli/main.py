@@ -26,6 +26,7 @@ from personalization.cli_read import card
 from personalization.cli_station import self_test
 from printing.cli import card_design, seal
 from workers.cli import reconcile, worker
+from workers.cli_print import print_group
 
 
 @click.group()
@@ -144,7 +145,8 @@ def demo(ctx: click.Context, out_dir: Path, count: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
         return
-    click.echo(f"{summary.applications} applications enrolled; files under {summary.out_dir}")
+    click.echo(f"{summary.applications} applications enrolled, {summary.printed} cards printed; "
+               f"files under {summary.out_dir}")
     for case in summary.cases:
         reasons = ", ".join(case["reasons"]) or "-"
         click.echo(f"  {case['number']:<16} {case['label']:<20} {case['validation']:<10} {reasons}")
@@ -163,6 +165,6 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     uvicorn.run(create_app(settings_of(ctx)), host=host, port=port)
 
 
-for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design, pki, card):
+for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design, pki, card, print_group):
     main.add_command(command)
 station.add_command(self_test)

@@ -23,6 +23,7 @@ from enrollment.sample_signatures import sample_signature
 from issuance.batches import create_batch
 from issuance.config import Settings
 from issuance.demo import population
+from issuance.demo.printing import DemoPrint, print_demo_cards
 from issuance.equipment import add_printer, add_station
 from issuance.models import Application, Role, User
 from issuance.pki.bootstrap import ensure_pki
@@ -67,6 +68,8 @@ class Summary:
     out_dir: str
     cases: list[dict[str, Any]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    printed: int = 0
+    print_files: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -150,7 +153,8 @@ def _setup(rt: Runtime) -> dict[str, tuple[User, str]]:
             password = secrets.token_urlsafe(16)
             users[name] = (add_user(s, name, role, password, actor="demo", site=site), password)
         add_station(s, "S1", site, "", actor="demo")
-        add_printer(s, "P1", site, "folder", str(rt.settings.data_dir / "spool"), actor="demo")
+        # The folder printer writes OUT/cards/<application-number>/ (front.png, back.png, card.pdf).
+        add_printer(s, "P1", site, "folder", str(rt.settings.data_dir / "cards"), actor="demo")
     return users
 
 
@@ -200,8 +204,13 @@ def run_demo(base: Settings, out_dir: Path, count: int = 6) -> Summary:
         _record_cases(rt, cases)
         _decide_exceptions(rt, users["supervisor"][0])
         with rt.db.transaction() as s:
-            create_batch(s, settings.site, Actor("supervisor", settings.site))
-        return _summary(rt, out_dir, cases, files)
+            batch = create_batch(s, settings.site, Actor("supervisor", settings.site))
+            batch_number = batch.number if batch else None
+        # Personalization leaves the batch's cards locked; the print step prints every one of them.
+        printing = print_demo_cards(rt, out_dir, batch_number) if batch_number else DemoPrint()
+        summary = _summary(rt, out_dir, cases, files)
+        summary.printed, summary.print_files = printing.printed, printing.files
+        return summary
     finally:
         rt.close()
 

@@ -46,6 +46,9 @@ def test_demo_json_summary(tmp_path: Path) -> None:
     assert summary["by_state"] == {"batched": 6, "rejected": 3}
     receipts = [Path(f) for f in summary["files"]]
     assert len(receipts) == 9 and all(p.read_bytes().startswith(b"%PDF") for p in receipts)
+    # Printed: every card personalization locked (none until the demo personalizes), and the batch documents.
+    assert summary["printed"] == len(list((tmp_path / "demo" / "cards").glob("*/card.pdf")))
+    assert {Path(f).name for f in summary["print_files"]} == {"proof.pdf", "manifest.pdf", "manifest.csv"}
 
 
 def test_db_upgrade_command_on_an_empty_database(database_url: str, tmp_path: Path) -> None:

@@ -15,12 +15,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from issuance.config import Settings
+from issuance.runtime import Runtime
 from printing.card_face import CardFace
 from printing.design import Design, load_design
 from printing.render import RenderedCard, render_card
 from printing.samples import sample_face
 from printing.seal import SoftwareSealSigner, make_seal, seal_text
 from tests.printing.cups_server import CupsServer
+from tests.printing.print_cards import make_pki_template, with_pki
 
 
 def _name(common_name: str) -> x509.Name:
@@ -103,3 +106,17 @@ def cups() -> Iterator[CupsServer]:
     yield server
     server.stop()
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pki_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo-style PKI with a software keystore, made once; each print-stage test copies it."""
+    return make_pki_template(tmp_path_factory.mktemp("pki-template"))
+
+
+@pytest.fixture
+def prt(settings: Settings, pki_template: Path) -> Iterator[Runtime]:
+    """A runtime whose data folder holds the PKI (the print stage's seal signer and trust anchors)."""
+    rt = Runtime(with_pki(settings, pki_template))
+    yield rt
+    rt.close()
