@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +36,8 @@ def store_biometric(
         row = BiometricImage(application_id=application_id, kind=kind)
         session.add(row)
     row.ciphertext = vault.seal(data, _context(application_id, kind))
-    row.sha256 = hashlib.sha256(data).hexdigest()
+    row.digest = vault.digest(data)
+    row.key_id = vault.key_id
     row.media_type, row.width, row.height = meta.media_type, meta.width, meta.height
     row.byte_size = len(data)
     row.quality_passed, row.quality_report = quality_passed, quality_report
@@ -45,7 +45,7 @@ def store_biometric(
     audit.record(session, audit.Entry(
         actor=actor, action=f"biometric.{kind}.stored", entity_type="application",
         entity_id=str(application_id),
-        details={"sha256": row.sha256, "bytes": len(data), "quality_passed": quality_passed},
+        details={"digest": row.digest, "bytes": len(data), "quality_passed": quality_passed},
     ))
     return row
 

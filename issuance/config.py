@@ -22,6 +22,13 @@ class Settings:
     """Every knob of the system; the defaults are the embedded ones."""
 
     data_dir: Path = Path("./var")
+    # Keys live apart from the data (a copy of the data folder must not carry its keys):
+    # empty means a sibling folder of the data folder named "<data folder>-keys".
+    key_dir: str = ""
+    # Signed audit checkpoints (empty: audit-checkpoints.jsonl in the key folder); keep a copy elsewhere.
+    audit_checkpoint_file: str = ""
+    # At most one checkpoint per process every this many seconds of audited writes (0: every commit).
+    audit_checkpoint_seconds: int = 300
     database_url: str = ""
     redis_url: str = ""
     keystore: str = "software"
@@ -54,6 +61,21 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'issuance.db').as_posix()}"
+
+    @property
+    def effective_key_dir(self) -> Path:
+        """Where key files live: ISSUANCE_KEY_DIR, else "<data folder>-keys" beside the data folder."""
+        if self.key_dir:
+            return Path(self.key_dir)
+        data = self.data_dir.absolute()
+        return data.with_name(f"{data.name}-keys")
+
+    @property
+    def effective_checkpoint_file(self) -> Path:
+        """The append-only file of signed audit checkpoints."""
+        if self.audit_checkpoint_file:
+            return Path(self.audit_checkpoint_file)
+        return self.effective_key_dir / "audit-checkpoints.jsonl"
 
     @property
     def effective_registry_database_url(self) -> str:

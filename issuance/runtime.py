@@ -8,11 +8,20 @@ from functools import cached_property
 from sqlalchemy.engine import make_url
 
 from issuance import migrate
+from issuance.audit_checkpoints import AuditAnchor, CheckpointLog
+from issuance.audit_keys import FileAuditKeys
 from issuance.config import Settings, load_settings
 from issuance.db import Database
 from issuance.registry.client import HttpRegistry, InProcessRegistry, Registry
 from issuance.registry.store import RegistryStore
 from issuance.vault import Vault
+
+
+def audit_anchor(settings: Settings) -> AuditAnchor:
+    """The audit keys and checkpoint file these settings name."""
+    keys = FileAuditKeys(settings.effective_key_dir)
+    log = CheckpointLog(settings.effective_checkpoint_file, keys)
+    return AuditAnchor(keys, log, settings.audit_checkpoint_seconds)
 
 
 class SchemaNotReady(RuntimeError):
@@ -32,7 +41,7 @@ class Runtime:
         url = self.settings.effective_database_url
         if self.check_schema:
             self.ensure_schema()
-        return Database(url)
+        return Database(url, audit_anchor(self.settings))
 
     def ensure_schema(self) -> None:
         """Refuse a database behind the code's schema; migrate the embedded SQLite one."""
@@ -57,7 +66,7 @@ class Runtime:
 
     @cached_property
     def vault(self) -> Vault:
-        return Vault.from_settings(self.settings.data_dir)
+        return Vault.from_settings(self.settings.effective_key_dir)
 
     def close(self) -> None:
         if "db" in self.__dict__:

@@ -16,7 +16,7 @@ from issuance import migrate
 from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import Role, User
-from issuance.runtime import Runtime
+from issuance.runtime import Runtime, audit_anchor
 from tests.databases import reset_postgres
 from tests.factories import make_user
 from workers.queues import open_queue
@@ -75,8 +75,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
+def db(database_url: str, settings: Settings) -> Iterator[Database]:
+    """The test's database, with the audit keys and checkpoint file of the test's settings."""
+    database = Database(database_url, audit_anchor(settings))
     yield database
     database.dispose()
 

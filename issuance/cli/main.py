@@ -17,6 +17,7 @@ from issuance.cli.ops import COMMANDS
 from issuance.config import ConfigError, load_settings
 from issuance.demo.run import run_demo
 from issuance.models import Role, User
+from issuance.runtime import audit_anchor
 from issuance.users import UserError, add_user, set_active
 from issuance.web.app import create_app
 from personalization.cli import card_sim
@@ -69,10 +70,18 @@ def audit_verify(ctx: click.Context) -> None:
     with runtime_of(ctx).db.session() as s:
         verdict = audit.verify(s)
     if verdict.ok:
-        click.echo(f"audit chain intact: {verdict.checked} entries")
+        click.echo(f"audit chain intact: {verdict.checked} entries, "
+                   f"{verdict.checkpoints} signed checkpoints matched")
         return
     click.echo(f"audit chain BROKEN at entry {verdict.bad_seq}: {verdict.reason}", err=True)
     sys.exit(1)
+
+
+@audit_group.command("public-key")
+@click.pass_context
+def audit_public_key(ctx: click.Context) -> None:
+    """Print the checkpoint verification key (PEM), to check the checkpoint file with other tools."""
+    click.echo(audit_anchor(settings_of(ctx)).keys.public_key_pem().decode(), nl=False)
 
 
 @main.group()

@@ -1,0 +1,95 @@
+"""The audit log's keys: an HMAC key that chains entries and a signing key for checkpoints.
+
+Neither key is ever in the database, so whoever can write to it can still not forge the chain.
+`AuditKeys` is the port; `FileAuditKeys` keeps both in 0600 files under the key folder, and a
+keystore-backed implementation (software or PKCS#11) only has to provide the same four members.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac as hmac_lib
+import os
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from issuance.keyfiles import read_or_create
+
+CHAIN_KEY_FILE = "audit-chain.key"
+SIGNING_KEY_FILE = "audit-checkpoint.pem"
+
+
+class UnknownAuditKey(KeyError):
+    """An entry names a chain key this installation does not hold."""
+
+
+class AuditKeys(Protocol):
+    """What the audit log needs from a keystore."""
+
+    @property
+    def key_id(self) -> str:
+        """The id of the chain key new entries are written with."""
+        ...
+
+    def mac(self, data: bytes, key_id: str) -> str:
+        """HMAC-SHA256 (RFC 2104) of `data` under the chain key `key_id`, as hex."""
+        ...
+
+    def sign(self, data: bytes) -> bytes:
+        """A checkpoint signature over `data`."""
+        ...
+
+    def verify(self, data: bytes, signature: bytes) -> bool:
+        """True when `signature` over `data` was made by this installation's checkpoint key."""
+        ...
+
+    def public_key_pem(self) -> bytes:
+        """The checkpoint verification key, for verifying checkpoints with other tools."""
+        ...
+
+
+def _new_signing_key() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
+class FileAuditKeys:
+    """Both keys in 0600 files of the key folder, created on first use."""
+
+    def __init__(self, key_dir: Path) -> None:
+        self._chain_key = read_or_create(key_dir / CHAIN_KEY_FILE, lambda: os.urandom(32))
+        pem = read_or_create(key_dir / SIGNING_KEY_FILE, _new_signing_key)
+        private = serialization.load_pem_private_key(pem, password=None)
+        if not isinstance(private, Ed25519PrivateKey):
+            raise ValueError(f"{key_dir / SIGNING_KEY_FILE}: not an Ed25519 private key")
+        self._signer = private
+        self._public: Ed25519PublicKey = private.public_key()
+        # The id names the key without revealing it: a MAC of a fixed label under the key.
+        self._key_id = hmac_lib.new(self._chain_key, b"audit chain key id", hashlib.sha256).hexdigest()[:12]
+
+    @property
+    def key_id(self) -> str:
+        return self._key_id
+
+    def mac(self, data: bytes, key_id: str) -> str:
+        if key_id != self._key_id:
+            raise UnknownAuditKey(key_id)
+        return hmac_lib.new(self._chain_key, data, hashlib.sha256).hexdigest()
+
+    def sign(self, data: bytes) -> bytes:
+        return self._signer.sign(data)
+
+    def verify(self, data: bytes, signature: bytes) -> bool:
+        try:
+            self._public.verify(signature, data)
+        except InvalidSignature:
+            return False
+        return True
+
+    def public_key_pem(self) -> bytes:
+        return self._public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
