@@ -20,7 +20,8 @@ class ImageMeta:
     height: int
 
 
-def _context(application_id: int, kind: BiometricKind) -> str:
+def context_of(application_id: int, kind: BiometricKind) -> str:
+    """The associated data a record's image is sealed under."""
     return f"application:{application_id}:{kind}"
 
 
@@ -35,7 +36,7 @@ def store_biometric(
     if row is None:
         row = BiometricImage(application_id=application_id, kind=kind)
         session.add(row)
-    row.ciphertext = vault.seal(data, _context(application_id, kind))
+    row.ciphertext = vault.seal(data, context_of(application_id, kind))
     row.digest = vault.digest(data)
     row.key_id = vault.key_id
     row.media_type, row.width, row.height = meta.media_type, meta.width, meta.height
@@ -56,4 +57,4 @@ def load_biometric(session: Session, vault: Vault, application_id: int, kind: Bi
         BiometricImage.application_id == application_id, BiometricImage.kind == kind)).first()
     if row is None:
         return None
-    return vault.open(row.ciphertext, _context(application_id, kind))
+    return vault.open(row.ciphertext, context_of(application_id, kind))

@@ -12,6 +12,7 @@ from issuance.audit_checkpoints import AuditAnchor, CheckpointLog
 from issuance.audit_keys import FileAuditKeys
 from issuance.config import Settings, load_settings
 from issuance.db import Database
+from issuance.keyfiles import private_dir
 from issuance.registry.client import HttpRegistry, InProcessRegistry, Registry
 from issuance.registry.store import RegistryStore
 from issuance.vault import Vault
@@ -39,6 +40,8 @@ class Runtime:
     @cached_property
     def db(self) -> Database:
         url = self.settings.effective_database_url
+        # The data folder holds personal data (the embedded database, registry, spool): owner only.
+        private_dir(self.settings.data_dir)
         if self.check_schema:
             self.ensure_schema()
         return Database(url, audit_anchor(self.settings))
