@@ -12,7 +12,7 @@ from enrollment.api import router as enrollment
 from issuance.config import Settings, load_settings
 from issuance.roles import PermissionDenied
 from issuance.transitions import IllegalTransition, NotFound
-from issuance.web import account, supervisor
+from issuance.web import account, security, supervisor
 from issuance.web.deps import WebRuntime
 from workers.pipeline import QueuePipeline
 from workers.queues import VALIDATE, EmbeddedQueue, open_queue
@@ -51,7 +51,9 @@ def create_app(settings: Settings | None = None, routers: list[APIRouter] | None
             if thread:
                 thread.stop()
 
-    app = FastAPI(title="Civil-ID card issuance", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="Civil-ID card issuance", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    security.install(app)
     app.state.runtime = rt
     app.state.pipeline = QueuePipeline(rt, jobs)
     for router in routers if routers is not None else stage_routers():
