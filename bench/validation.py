@@ -32,6 +32,7 @@ from issuance.config import Settings  # noqa: E402
 from issuance.models import Application, BiometricKind, Role  # noqa: E402
 from issuance.registry.store import RegistryStore  # noqa: E402
 from issuance.runtime import Runtime  # noqa: E402
+from issuance.sites import ensure_site  # noqa: E402
 from issuance.states import TERMINAL_VALIDATION, ApplicationState  # noqa: E402
 from issuance.transitions import Actor, move_many  # noqa: E402
 from issuance.users import add_user  # noqa: E402
@@ -57,6 +58,7 @@ def _prepare(rt: Runtime, count: int) -> list[int]:
     RegistryStore(rt.settings.effective_registry_database_url).seed(citizens)
     ids: list[int] = []
     with rt.db.transaction() as s:
+        ensure_site(s, "HQ", actor="bench")
         clerk = add_user(s, "benchclerk", Role.CLERK, "bench password 1", actor="bench")
     for start in range(0, count, 1000):
         with rt.db.transaction() as s:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from PIL import Image
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
@@ -16,7 +17,7 @@ from enrollment.application_kind import KIND_FIELDS, validate_kind
 from enrollment.crop import CropError, chip_jpeg, make_compliant_crop, make_token_image
 from enrollment.errors import ValidationError
 from enrollment.fields import Applicant, validate_applicant
-from enrollment.image_intake import DEFAULT_LIMITS, ImageRejected, decode_image
+from enrollment.image_intake import DEFAULT_LIMITS, ImageRejected, check_declared_type, decode_image
 from enrollment.mrz_name import propose_mrz_name
 from enrollment.photo_quality import assess_photo
 from enrollment.rules import rules_from_config
@@ -24,13 +25,16 @@ from enrollment.signature import SIGNATURE_BOX, SignatureRejected, prepare_signa
 from enrollment.thresholds import thresholds_from_config
 from enrollment.transliteration import transliterate_components
 from issuance.applications import open_application, submit
-from issuance.biometrics import ImageMeta, load_biometric, store_biometric
+from issuance.biometrics import ImageMeta, load_biometric, remove_biometric, store_biometric
 from issuance.models import Application, BiometricImage, BiometricKind, User
+from issuance.person import Person
 from issuance.pipeline import Pipeline
+from issuance.review import override_covers
 from issuance.roles import Permission
 from issuance.states import ApplicationState
 from issuance.transitions import Actor, NotFound
 from issuance.web.deps import WebRuntime, committing, db_session, pipeline, require, runtime
+from issuance.web.inputs import Id
 from printing.receipt import Receipt, render_receipt_pdf
 
 MAX_PHOTO_BYTES = DEFAULT_LIMITS.max_bytes
@@ -61,19 +65,19 @@ class ApplicantIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    arabic_first: str | None = None
-    arabic_father: str | None = None
-    arabic_grandfather: str | None = None
-    arabic_family: str | None = None
-    latin_given_names: str | None = None
-    latin_surname: str | None = None
-    mrz_name: str | None = None
     national_number: str | None = None
+    first_name_ar: str | None = None
+    father_name_ar: str | None = None
+    grandfather_name_ar: str | None = None
+    family_name_ar: str | None = None
+    given_names_latin: str | None = None
+    surname_latin: str | None = None
+    mrz_name: str | None = None
     birth_date: str | None = None
     sex: str | None = None
     nationality: str | None = None
     issuing_state: str | None = None
-    place_of_birth: str | None = None
+    birth_place: str | None = None
     address: str | None = None
     kind: str | None = None
     replacement_reason: str | None = None
@@ -97,6 +101,7 @@ class StatusOut(BaseModel):
     id: int
     number: str
     state: str
+    mrz_name: str
     photo_passed: bool | None
     signature: bool
     outcome_reasons: list[Any] | None
@@ -141,29 +146,28 @@ def _require_draft(app: Application) -> None:
         raise HTTPException(409, f"application {app.number} is {app.state}; only drafts change")
 
 
+def own_draft(application_id: Id, user: Clerk, session: Db) -> None:
+    """Ownership and state, checked before an upload is read or decoded (no work for strangers).
+
+    The handler checks both again inside its transaction; this only keeps the expensive part away.
+    """
+    _require_draft(_own_application(session, application_id, user))
+    session.rollback()  # end the read so the handler's own transaction starts clean
+
+
 def _latin_or_transliterated(latin: str, arabic: list[str]) -> str:
     if latin:
         return latin
     return " ".join(c for part in arabic if part for c in transliterate_components(part))
 
 
-def core_applicant_fields(a: Applicant) -> dict[str, Any]:
-    """Validated enrollment data in the core's Applicant columns (Latin proposed if blank)."""
-    return {
-        "national_number": a.national_number,
-        "first_name_ar": a.arabic_first,
-        "father_name_ar": a.arabic_father,
-        "grandfather_name_ar": a.arabic_grandfather,
-        "family_name_ar": a.arabic_family,
-        "given_names_latin": _latin_or_transliterated(
-            a.latin_given_names, [a.arabic_first, a.arabic_father, a.arabic_grandfather]),
-        "surname_latin": _latin_or_transliterated(a.latin_surname, [a.arabic_family]),
-        "sex": a.sex,
-        "birth_date": a.birth_date,
-        "birth_place": a.place_of_birth,
-        "address": a.address,
-        "nationality": a.nationality,
-    }
+def person_of(a: Applicant) -> Person:
+    """The person to store, with Latin names transliterated from the Arabic where left blank."""
+    return dataclasses.replace(
+        a.person(),
+        given_names_latin=_latin_or_transliterated(a.given_names_latin, list(a.names_ar[:3])),
+        surname_latin=_latin_or_transliterated(a.surname_latin, [a.family_name_ar]),
+    )
 
 
 async def applicant_body(request: Request) -> ApplicantIn:
@@ -201,15 +205,16 @@ def create_draft(
     if errors:  # every broken rule at once, applicant data and kind alike
         raise HTTPException(422, {"message": "applicant data is invalid",
                                   "errors": [e.as_dict() for e in errors]})
-    given = [applicant.arabic_first, applicant.arabic_father, applicant.arabic_grandfather]
-    proposal = propose_mrz_name(applicant.arabic_family, [g for g in given if g])
+    proposal = propose_mrz_name(applicant.family_name_ar, [g for g in applicant.names_ar[:3] if g])
+    # Stored without the trailing filler: DG1 and the printed MRZ pad it to their own field.
+    mrz_name = (applicant.mrz_name or proposal.field).rstrip("<")
     with committing(session):
-        app = open_application(session, core_applicant_fields(applicant), user, kind=choice.kind,
-                               replacement_reason=choice.replacement_reason,
+        app = open_application(session, person_of(applicant), user, mrz_name=mrz_name,
+                               kind=choice.kind, replacement_reason=choice.replacement_reason,
                                replaces_document_number=choice.replaces_document_number)
         number = str(app.number)
         result = DraftOut(id=app.id, number=number, state=str(app.state), kind=str(app.kind),
-                          mrz_name=applicant.mrz_name or proposal.field,
+                          mrz_name=mrz_name,
                           mrz_name_truncated=proposal.truncated and not applicant.mrz_name)
     return result
 
@@ -223,14 +228,16 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
 @router.put("/applications/{application_id}/photo", openapi_extra=_IMAGE_BODY,
             responses={413: {"description": "too large"}, 422: {"description": "not an image"}})
 def upload_photo(
-    application_id: int, user: Clerk, data: Annotated[bytes, Depends(photo_body)],
-    session: Db, rt: Rt,
+    application_id: Id, user: Clerk, _: Annotated[None, Depends(own_draft)],
+    data: Annotated[bytes, Depends(photo_body)], session: Db, rt: Rt,
+    content_type: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     """Check the photo; store the compliant crop and chip JPEG if it passes, and report."""
     try:
+        check_declared_type(content_type, data)
         image = decode_image(data)
     except ImageRejected as exc:
-        raise HTTPException(422, {"code": exc.code, "message": exc.reason}) from exc
+        raise HTTPException(exc.status, {"code": exc.code, "message": exc.reason}) from exc
     thresholds = thresholds_from_config(rt.settings.extra)
     report = assess_photo(image, thresholds)
     result: dict[str, Any] = report.as_dict()
@@ -259,20 +266,24 @@ def upload_photo(
             store_biometric(session, rt.vault, app.id, BiometricKind.CHIP_PHOTO, chip,
                             ImageMeta("image/jpeg", *chip_size), user.username,
                             quality_passed=True)
+        else:  # a chip image made from an earlier upload must not outlive it
+            remove_biometric(session, app.id, BiometricKind.CHIP_PHOTO, user.username)
     return result
 
 
 @router.put("/applications/{application_id}/signature", openapi_extra=_IMAGE_BODY,
             responses={413: {"description": "too large"}, 422: {"description": "no signature"}})
 def upload_signature(
-    application_id: int, user: Clerk, data: Annotated[bytes, Depends(signature_body)],
-    session: Db, rt: Rt,
+    application_id: Id, user: Clerk, _: Annotated[None, Depends(own_draft)],
+    data: Annotated[bytes, Depends(signature_body)], session: Db, rt: Rt,
+    content_type: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     """Binarise and fit the signature to the card's box, then store it."""
     try:
+        check_declared_type(content_type, data)
         png = prepare_signature(data)
     except ImageRejected as exc:
-        raise HTTPException(422, {"code": exc.code, "message": exc.reason}) from exc
+        raise HTTPException(exc.status, {"code": exc.code, "message": exc.reason}) from exc
     except SignatureRejected as exc:
         raise HTTPException(422, {"code": "no_signature", "message": exc.reason}) from exc
     with committing(session):
@@ -291,7 +302,7 @@ def _captured(session: Session, application_id: int) -> dict[BiometricKind, Biom
 
 @router.post("/applications/{application_id}/submit", status_code=202, response_model=StatusOut)
 def submit_application(
-    application_id: int, user: Clerk, session: Db, announce: Annotated[Pipeline, Depends(pipeline)]
+    application_id: Id, user: Clerk, session: Db, announce: Annotated[Pipeline, Depends(pipeline)]
 ) -> StatusOut:
     """Move a complete draft to `submitted` and queue its validation."""
     with committing(session):
@@ -300,7 +311,7 @@ def submit_application(
         captured = _captured(session, app.id)
         photo = captured.get(BiometricKind.PHOTO)
         missing = []
-        if photo is None or not (photo.quality_passed or app.photo_override_by):
+        if photo is None or not (photo.quality_passed or override_covers(app, photo.id, photo.digest)):
             missing.append("a photo that passes the quality checks")
         if BiometricKind.SIGNATURE not in captured:
             missing.append("a signature")
@@ -313,13 +324,13 @@ def submit_application(
 
 
 @router.get("/applications/{application_id}", response_model=StatusOut)
-def application_status(application_id: int, user: Viewer, session: Db) -> StatusOut:
+def application_status(application_id: Id, user: Viewer, session: Db) -> StatusOut:
     """State of one of the clerk's own applications."""
     app = _own_application(session, application_id, user)
     captured = _captured(session, app.id)
     photo = captured.get(BiometricKind.PHOTO)
     return StatusOut(
-        id=app.id, number=str(app.number), state=str(app.state),
+        id=app.id, number=str(app.number), state=str(app.state), mrz_name=app.applicant.mrz_name,
         photo_passed=None if photo is None else photo.quality_passed,
         signature=BiometricKind.SIGNATURE in captured,
         outcome_reasons=app.outcome_reasons,
@@ -328,14 +339,14 @@ def application_status(application_id: int, user: Viewer, session: Db) -> Status
 
 @router.get("/applications/{application_id}/receipt", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
-def receipt(application_id: int, user: Viewer, session: Db, rt: Rt) -> Response:
+def receipt(application_id: Id, user: Viewer, session: Db, rt: Rt) -> Response:
     """The counter receipt as PDF."""
     app = _own_application(session, application_id, user)
     photo_bytes = load_biometric(session, rt.vault, app.id, BiometricKind.PHOTO)
     a = app.applicant
     pdf = render_receipt_pdf(Receipt(
-        application_number=str(app.number), arabic_name=" ".join(a.full_name_ar.split()),
-        latin_name=f"{a.given_names_latin} {a.surname_latin}".strip(), office=app.site,
+        application_number=str(app.number), arabic_name=" ".join(a.person.full_name_ar.split()),
+        latin_name=a.person.full_name_latin, office=app.site,
         issued_at=app.created_at, photo=decode_image(photo_bytes) if photo_bytes else None,
     ))
     return Response(pdf, media_type="application/pdf")

@@ -12,44 +12,27 @@ from enrollment.arabic import clean_arabic, is_arabic_name
 from enrollment.country_codes import is_country_code
 from enrollment.errors import FieldError, ValidationError
 from enrollment.messages import message
+from enrollment.mrz_name import TD1_NAME_LENGTH
 from enrollment.rules import DEFAULT_RULES, ApplicantRules
-from enrollment.transliteration import is_mrz_charset
+from enrollment.transliteration import is_mrz_charset, untransliterable
+from issuance.person import Person
 
-ARABIC_NAME_FIELDS = ("arabic_first", "arabic_father", "arabic_grandfather", "arabic_family")
-LATIN_NAME_FIELDS = ("latin_given_names", "latin_surname")
+ARABIC_NAME_FIELDS = ("first_name_ar", "father_name_ar", "grandfather_name_ar", "family_name_ar")
+LATIN_NAME_FIELDS = ("given_names_latin", "surname_latin")
 _LATIN_NAME = re.compile(r"^[A-Z]+(?:[ '\-][A-Z]+)*$")
+# C0 controls (tab, newline, return aside), DEL, lone surrogates and bidi overrides: PostgreSQL
+# refuses NUL, SQLite would store it, and overrides can make a printed name read differently.
+_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 _DIGIT_FOLD = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
 
 
 @dataclass(frozen=True)
-class Applicant:
-    """Normalised applicant data; only `validate_applicant` should build one from raw input."""
+class Applicant(Person):
+    """Normalised applicant data: the person, the state issuing the card, and the reviewed MRZ
+    name (blank: not reviewed yet). Only `validate_applicant` should build one from raw input."""
 
-    arabic_first: str
-    arabic_father: str
-    arabic_family: str
-    national_number: str
-    birth_date: date
-    sex: str
-    nationality: str
-    issuing_state: str
-    arabic_grandfather: str = ""
-    latin_given_names: str = ""
-    latin_surname: str = ""
+    issuing_state: str = ""
     mrz_name: str = ""
-    place_of_birth: str = ""
-    address: str = ""
-
-    @property
-    def arabic_full_name(self) -> str:
-        """Name in the usual Arabic order: first, father, grandfather, family."""
-        parts = (self.arabic_first, self.arabic_father, self.arabic_grandfather, self.arabic_family)
-        return " ".join(p for p in parts if p)
-
-    @property
-    def latin_full_name(self) -> str:
-        """Latin name as printed: given names then surname."""
-        return " ".join(p for p in (self.latin_given_names, self.latin_surname) if p)
 
 
 FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Applicant))
@@ -69,6 +52,17 @@ def _text(raw: Mapping[str, object], name: str) -> str:
     if value is None:
         return ""
     return value.isoformat() if isinstance(value, date) else str(value).strip()
+
+
+def _without_forbidden_characters(raw: Mapping[str, object], errs: _Collector) -> dict[str, object]:
+    """Report control characters per field, then check the rest of the value as if they were gone."""
+    clean: dict[str, object] = {}
+    for name, value in raw.items():
+        if isinstance(value, str) and _FORBIDDEN_CHARS.search(value):
+            errs.add(name, "control_characters")
+            value = _FORBIDDEN_CHARS.sub("", value)
+        clean[name] = value
+    return clean
 
 
 def _parse_date(value: str) -> date | None:
@@ -94,6 +88,7 @@ def validate_applicant(
     raw: Mapping[str, object] = dataclasses.asdict(data) if isinstance(data, Applicant) else data
     today = today or date.today()
     errs = _Collector()
+    raw = _without_forbidden_characters(raw, errs)
     for unknown in sorted(set(raw) - set(FIELD_NAMES)):
         errs.add(unknown, "unknown_field")
     out: dict[str, object] = {}
@@ -105,6 +100,8 @@ def validate_applicant(
                 errs.add(name, "required")
         elif not is_arabic_name(value):
             errs.add(name, "arabic_script")
+        elif (letter := untransliterable(value)) is not None:
+            errs.add(name, "icao_transliteration", letter=letter)
         elif len(value) > rules.max_name_length:
             errs.add(name, "max_length", limit=rules.max_name_length)
         out[name] = value
@@ -120,6 +117,8 @@ def validate_applicant(
     mrz = _text(raw, "mrz_name").upper()
     if mrz and not is_mrz_charset(mrz):
         errs.add("mrz_name", "mrz_charset")
+    elif len(mrz) > TD1_NAME_LENGTH:
+        errs.add("mrz_name", "max_length", limit=TD1_NAME_LENGTH)
     out["mrz_name"] = mrz
 
     nn_rule = rules.national_number
@@ -159,7 +158,7 @@ def validate_applicant(
             errs.add(name, "country_code")
         out[name] = code
 
-    for name in ("place_of_birth", "address"):
+    for name in ("birth_place", "address"):
         value = " ".join(_text(raw, name).split())
         if len(value) > 200:
             errs.add(name, "max_length", limit=200)

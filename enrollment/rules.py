@@ -57,7 +57,7 @@ class ApplicantRules:
     max_age_years: int = 130
     max_name_length: int = 60
     # Components beyond the given name a state requires in Arabic (first is always required).
-    required_arabic_parts: tuple[str, ...] = ("arabic_first", "arabic_father", "arabic_family")
+    required_arabic_parts: tuple[str, ...] = ("first_name_ar", "father_name_ar", "family_name_ar")
 
 
 DEFAULT_RULES = ApplicantRules()

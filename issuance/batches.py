@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from issuance import audit
 from issuance.equipment import site_printer, site_stations
 from issuance.models import Application, Batch, Printer, Station
+from issuance.sites import UnknownSite, require_site
 from issuance.states import ApplicationState
 from issuance.transitions import Actor, move_many
 
@@ -52,6 +53,10 @@ def create_batch(session: Session, site: str, actor: Actor, *, max_size: int = 5
     """Gather up to `max_size` approved applications of `site` into a new batch (None if none)."""
     if max_size < 1:
         raise BatchError("max: must be at least 1")
+    try:
+        require_site(session, site)
+    except UnknownSite as exc:
+        raise BatchError(str(exc)) from exc
     chosen, found = _equipment(session, site, stations, printer)
     ids = _approved_ids(session, site, max_size)
     if not ids:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from issuance import audit
-from issuance.models import BiometricImage, BiometricKind
+from issuance.models import Application, BiometricImage, BiometricKind
 from issuance.vault import Vault
 
 
@@ -48,7 +48,32 @@ def store_biometric(
         entity_id=str(application_id),
         details={"digest": row.digest, "bytes": len(data), "quality_passed": quality_passed},
     ))
+    if kind == BiometricKind.PHOTO:
+        _void_photo_override(session, application_id, actor)
     return row
+
+
+def _void_photo_override(session: Session, application_id: int, actor: str) -> None:
+    # An override accepted one photo; a new one needs a new decision.
+    app = session.get(Application, application_id)
+    if app is None or app.photo_override_by is None:
+        return
+    app.photo_override_by = app.photo_override_image_id = app.photo_override_digest = None
+    audit.record(session, audit.Entry(
+        actor=actor, action="application.photo_override_voided", entity_type="application",
+        entity_id=str(application_id), details={"because": "a new photo was uploaded"}))
+
+
+def remove_biometric(session: Session, application_id: int, kind: BiometricKind, actor: str) -> bool:
+    """Delete one image of an application (say, a chip photo derived from a replaced photo)."""
+    removed = session.scalars(delete(BiometricImage).where(
+        BiometricImage.application_id == application_id, BiometricImage.kind == kind)
+        .returning(BiometricImage.id)).first()
+    if removed is not None:
+        audit.record(session, audit.Entry(
+            actor=actor, action=f"biometric.{kind}.removed", entity_type="application",
+            entity_id=str(application_id)))
+    return removed is not None
 
 
 def load_biometric(session: Session, vault: Vault, application_id: int, kind: BiometricKind) -> bytes | None:

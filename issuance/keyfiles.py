@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -25,15 +26,20 @@ def private_dir(path: Path) -> Path:
 def write_private(path: Path, data: bytes) -> None:
     """Write `data` to a new or truncated file that only the owner can read (0600 from the start)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    os.fchmod(fd, PRIVATE_FILE)  # also when the file existed with a looser mode
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
-    os.chmod(path, PRIVATE_FILE)
+
+
+def _temporary(path: Path) -> Path:
+    # Unique per process and thread: two racing creators never share a temporary file.
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
 
 
 def replace_private(path: Path, data: bytes) -> None:
     """Replace a small private file atomically: readers see the old or the new content, never half."""
     private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = _temporary(path)
     write_private(tmp, data)
     os.replace(tmp, path)
 
@@ -50,7 +56,7 @@ def read_or_create(path: Path, make: Callable[[], bytes]) -> bytes:
     """The key in `path`; on first use `make()` one, written atomically so racing processes agree."""
     if not path.exists():
         private_dir(path.parent)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp = _temporary(path)
         write_private(tmp, make())
         try:
             os.link(tmp, path)  # fails if another process won the race: keep theirs

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from issuance.person import PERSON_FIELDS, Person
 from issuance.states import ApplicationState, CardState
 
 
@@ -212,6 +213,9 @@ class Application(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)
     outcome_reasons: Mapped[list[Any] | None] = mapped_column(JSON)
     photo_override_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The exact photo the override accepted (its image row and keyed digest); a new upload voids it.
+    photo_override_image_id: Mapped[int | None] = mapped_column(Integer)
+    photo_override_digest: Mapped[str | None] = mapped_column(String(80))
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # When a validation job was last enqueued: the reconciler re-enqueues only what is missing.
     enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -256,11 +260,14 @@ class Applicant(Base):
 
     application: Mapped[Application] = relationship(back_populates="applicant")
 
+    @classmethod
+    def of(cls, person: Person, mrz_name: str = "") -> Applicant:
+        """A row holding the person's fields (and the reviewed MRZ name)."""
+        return cls(**{f: getattr(person, f) for f in PERSON_FIELDS}, mrz_name=mrz_name)
+
     @property
-    def full_name_ar(self) -> str:
-        """The four Arabic name parts in their written order."""
-        parts = (self.first_name_ar, self.father_name_ar, self.grandfather_name_ar)
-        return " ".join((*parts, self.family_name_ar))
+    def person(self) -> Person:
+        return Person(**{f: getattr(self, f) for f in PERSON_FIELDS})
 
 
 class BiometricImage(Base):

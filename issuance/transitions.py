@@ -105,6 +105,7 @@ def move_many(
 ) -> list[int]:
     """Compare-and-set many entities from `expected` to `target`; returns the ids that moved."""
     name, _, _ = _machine(model)
+    _refuse_state_values(*(values or {}).values())
     _check(model, entity_ids[0] if entity_ids else 0, expected, target)
     if not entity_ids:
         return []
@@ -129,6 +130,12 @@ def move_many(
         ),
     )
     return moved
+
+
+def _refuse_state_values(*values: Mapping[str, Any]) -> None:
+    # The state column is written by the compare-and-set alone, never smuggled in as a value.
+    if any("state" in v for v in values):
+        raise ValueError("values: 'state' is set only by the transition itself")
 
 
 def _apply_values(

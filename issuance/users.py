@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from issuance import audit
 from issuance.models import Role, User
 from issuance.signin import check_password
+from issuance.sites import UnknownSite, require_site
 from issuance.user_sessions import revoke_all
 
 _hasher = PasswordHasher()
@@ -33,6 +34,10 @@ def add_user(
         raise UserError(f"password: must be at least {MIN_PASSWORD} characters")
     if session.execute(select(User.id).where(User.username == username)).first():
         raise UserError(f"username: {username!r} already exists")
+    try:
+        require_site(session, site)
+    except UnknownSite as exc:
+        raise UserError(str(exc)) from exc
     user = User(
         username=username, role=role, site=site, full_name=full_name,
         password_hash=_hasher.hash(password),

@@ -68,6 +68,10 @@ def info(card_file: Path) -> None:
         for ef in df.files.values():
             click.echo(f"  EF {ef.fid:04X} size {ef.size}")
     click.echo(f"BAC key set   {'yes' if state.bac_seed else 'no'}")
+    click.echo(f"PACE          MRZ {'yes' if state.pace_mrz else 'no'}, "
+               f"CAN {'yes' if state.can else 'no'}")
+    click.echo(f"CA / AA keys  {'yes' if state.ca_key else 'no'} / "
+               f"{'yes' if state.aa_key else 'no'}")
     click.echo(f"signing key   {'yes' if state.signing_key else 'no'}")
     click.echo(f"PIN tries     {state.pin.tries_left}/{state.pin.max_tries}")
 
@@ -95,6 +99,14 @@ class _Attachment:
     def remove(self) -> str:
         self.slot.remove()
         return "removed"
+
+    def link_lost(self) -> bool:
+        """True once, when the card's link ended without a remove (pcscd gone, card torn)."""
+        link = self.slot.link
+        if link is None or self.slot.inserted:
+            return False
+        self.slot.remove()
+        return True
 
     def status(self) -> str:
         card = self.slot.card
@@ -205,7 +217,9 @@ def attach(host: str, port: int, card_file: Path | None, insert_after: float,
             click.echo(attachment.remove())
     sys.stdout.flush()
     while not attachment.quit.wait(0.5):
-        pass
+        if attachment.link_lost():
+            click.echo("card link ended (pcscd closed it or the card was torn); reader empty; "
+                       "insert again with SIGUSR1 or the control socket", err=True)
     attachment.remove()
     click.echo("card-sim stopped")
 

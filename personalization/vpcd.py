@@ -19,6 +19,10 @@ _QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 # pcscd polls each reader every 400 ms (PCSCLITE_STATUS_POLL_RATE); an empty slot must stay
 # empty across one poll, or pcscd never notices that a torn card was re-inserted.
 ABSENCE = 0.5
+# How long a 1-byte frame 00/01/02 waits for the frame that proves it was a control code.
+# vpcd sends GET ATR right after power on and reset (IFDHPowerICC asks for the ATR) and polls
+# presence with GET ATR every 400 ms; while it waits for an APDU's answer it sends nothing.
+CONTROL_GRACE = {POWER_OFF: 2.0, POWER_ON: 0.5, RESET: 0.5}
 
 
 class LinkClosed(Exception):
@@ -63,40 +67,81 @@ class VpcdLink:
         sock.sendall(len(payload).to_bytes(2, "big") + payload)
 
     def serve(self) -> None:
-        """Answer frames until the link closes (removal, tear or pcscd gone)."""
+        """Answer frames until the link closes (removal, tear or pcscd gone).
+
+        The vpcd protocol gives a 1-byte frame two meanings: a control code from the driver
+        (00 power off, 01 power on, 02 reset, 04 get ATR) or a 1-byte APDU from a PC/SC client.
+        The driver expects no answer to 00/01/02 but waits forever for the answer to an APDU,
+        holding the reader. So 00/01/02 is applied only once another frame shows the driver
+        was not waiting; if none comes within CONTROL_GRACE it was an APDU and gets 6700.
+        Any other 1-byte frame is an APDU (vpcd sends no other code) and gets 6700 at once.
+        What cannot be told apart: a 1-byte APDU 04 is answered with the ATR, as GET ATR is,
+        and a 00/01/02 APDU is answered only after the grace period.
+        """
         sock = self.sock
         if sock is None:
             raise RuntimeError("not connected")
+        pending: int | None = None
         try:
             while True:
-                length = int.from_bytes(self._recv_exact(sock, 2), "big")
-                payload = self._recv_exact(sock, length)
-                if length == 1:
-                    self._control(sock, payload[0])
-                    continue
                 try:
-                    answer = self.card.process(payload)
-                except CardTorn:
-                    self.torn = True
-                    log.info("card torn: dropping the link")
+                    head = self._frame_start(sock, CONTROL_GRACE.get(pending or 0)
+                                             if pending is not None else None)
+                except TimeoutError:
+                    log.warning("1-byte frame %02X left unanswered by the driver: an APDU",
+                                pending)
+                    if not self._answer(sock, bytes((pending or 0,))):
+                        return
+                    pending = None
+                    continue
+                if pending is not None:
+                    log.debug("control code %02X confirmed by the next frame", pending)
+                    self._control(pending)
+                    pending = None
+                payload = self._recv_exact(sock, int.from_bytes(head, "big"))
+                if len(payload) == 1 and payload[0] in CONTROL_GRACE:
+                    pending = payload[0]
+                elif len(payload) == 1 and payload[0] == GET_ATR:
+                    self._send(sock, self.card.atr)
+                elif not self._answer(sock, payload):
                     return
-                self._send(sock, answer)
         except (LinkClosed, OSError):
             return
         finally:
             self.close()
 
-    def _control(self, sock: socket.socket, code: int) -> None:
+    def _frame_start(self, sock: socket.socket, timeout: float | None) -> bytes:
+        """The 2-byte length of the next frame; TimeoutError if none starts in time."""
+        sock.settimeout(timeout)
+        try:
+            first = self._recv_exact(sock, 1)
+        finally:
+            sock.settimeout(None)
+        return first + self._recv_exact(sock, 1)
+
+    def _answer(self, sock: socket.socket, apdu: bytes) -> bool:
+        """Run one APDU and send its answer; False when the card was torn (link to drop)."""
+        try:
+            answer = self.card.process(apdu)
+        except CardTorn:
+            self.torn = True
+            log.info("card torn: dropping the link")
+            return False
+        except Exception:
+            # The card OS answers 6F00 itself; this guards the link thread all the same.
+            log.exception("virtual card failed on an APDU")
+            answer = b"\x6f\x00"
+        self._send(sock, answer)
+        return True
+
+    def _control(self, code: int) -> None:
+        """Apply a control code the driver sent without waiting for an answer."""
         if code == POWER_OFF:
             self.card.power_off()
         elif code == POWER_ON:
             self.card.power_on()
         elif code == RESET:
             self.card.reset()
-        elif code == GET_ATR:
-            self._send(sock, self.card.atr)
-        else:
-            log.warning("unknown vpcd control code %02X", code)
 
     def close(self) -> None:
         sock, self.sock = self.sock, None

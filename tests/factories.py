@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from issuance.applications import open_application, submit
 from issuance.biometrics import ImageMeta, store_biometric
 from issuance.db import Database
 from issuance.demo import population
 from issuance.models import Application, BiometricKind, Role, User
+from issuance.sites import ensure_site
 from issuance.transitions import Actor
 from issuance.users import add_user
 from issuance.vault import Vault
@@ -19,6 +18,7 @@ TEST_PASSWORD = "correct horse battery"
 def make_user(db: Database, name: str, role: Role, site: str = "HQ") -> User:
     """A user with the test password, committed."""
     with db.transaction() as s:
+        ensure_site(s, site, actor="test")
         return add_user(s, name, role, TEST_PASSWORD, actor="test", site=site)
 
 
@@ -27,7 +27,7 @@ def make_applications(db: Database, clerk: User, count: int = 1, seed: int = 1) 
     ids = []
     with db.transaction() as s:
         for citizen in population.generate(count, seed=seed):
-            ids.append(open_application(s, asdict(citizen), clerk).id)
+            ids.append(open_application(s, citizen, clerk).id)
     return ids
 
 
@@ -50,7 +50,7 @@ def enroll_citizens(db: Database, vault: Vault, clerk: User, citizens: list[popu
     ids = []
     with db.transaction() as s:
         for citizen in citizens:
-            ids.append(open_application(s, asdict(citizen), clerk).id)
+            ids.append(open_application(s, citizen, clerk).id)
     if photo:
         add_passed_photo(db, vault, ids)
     if submit_them:

@@ -136,6 +136,12 @@ def check_photo(f: Facts) -> list[Reason]:
     return [_exception("PHOTO_QUALITY", "the photo failed quality checks and has no override")]
 
 
+def registry_error(attempts: int, error: str) -> Decision:
+    """The registry kept failing on this application: a person must look (DESIGN §7)."""
+    return Decision(ApplicationState.EXCEPTION, [_exception(
+        "REGISTRY_ERROR", f"the civil registry failed {attempts} times on this record: {error}")])
+
+
 def decide(f: Facts, r: CitizenRecord | None, policy: Policy, today: dt.date) -> Decision:
     """Run every check; any reject-level reason rejects, else any exception-level one holds it."""
     if r is None:

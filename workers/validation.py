@@ -18,17 +18,17 @@ from sqlalchemy.orm import Session
 
 from issuance import audit
 from issuance.models import Applicant, Application, BiometricImage, BiometricKind, Card, utcnow
-from issuance.registry.client import Registry, RegistryUnavailable
+from issuance.registry.client import Registry, RegistryError, RegistryUnavailable
 from issuance.registry.record import CitizenRecord
+from issuance.review import override_covers
 from issuance.runtime import Runtime
 from issuance.states import ISSUED_CARD_STATES, ApplicationState, CardState
 from issuance.transitions import Actor, move_many
-from workers.checks import Decision, Facts, Policy, decide
+from workers.checks import Decision, Facts, Policy, decide, registry_error
 
 A = ApplicationState
 IN_FLIGHT = frozenset(ApplicationState) - {A.DRAFT, A.REJECTED, A.DELIVERED}
 HELD_CARD_STATES = frozenset(ISSUED_CARD_STATES) - {CardState.REVOKED, CardState.EXPIRED}
-RETRY_AFTER = dt.timedelta(seconds=60)
 
 
 @dataclass
@@ -40,19 +40,47 @@ class StageResult:
     skipped: list[int] = field(default_factory=list)
 
 
-def claim(session: Session, ids: Sequence[int], actor: Actor, lease: dt.timedelta) -> list[int]:
-    """Take submitted ids into `validating`, and re-take validating ones whose lease ran out."""
+def claim(session: Session, ids: Sequence[int], actor: Actor, lease: dt.timedelta,
+          max_attempts: int) -> list[int]:
+    """Take submitted ids into `validating`, and re-take validating ones whose lease ran out.
+
+    Every claim counts an attempt; a re-take is audited, and an application re-taken more
+    than `max_attempts` times goes to a supervisor instead of being tried again.
+    """
     now = utcnow()
     fresh = move_many(session, Application, ids, A.VALIDATING, actor, expected=A.SUBMITTED,
                       values={i: {"lease_until": now + lease} for i in ids})
-    stale = session.execute(
-        update(Application)
-        .where(Application.id.in_(list(ids)), Application.state == A.VALIDATING,
-               or_(Application.lease_until.is_(None), Application.lease_until < now))
-        .values(lease_until=now + lease)
-        .returning(Application.id)
-    ).scalars()
-    return sorted({*fresh, *stale})
+    lapsed = (Application.id.in_(list(ids)), Application.state == A.VALIDATING,
+              or_(Application.lease_until.is_(None), Application.lease_until < now))
+    retaken = dict(session.execute(
+        update(Application).where(*lapsed, Application.validation_attempts < max_attempts)
+        .values(lease_until=now + lease, validation_attempts=Application.validation_attempts + 1)
+        .returning(Application.id, Application.validation_attempts)).all())
+    _audit(session, actor, "application.validation_retaken",
+           {i: {"attempt": n} for i, n in retaken.items()})
+    exhausted = list(session.scalars(select(Application.id).where(*lapsed)))
+    _record(session, {i: registry_error(max_attempts, "validation was interrupted each time")
+                      for i in exhausted}, actor)
+    session.execute(update(Application).where(Application.id.in_(fresh))
+                    .values(validation_attempts=Application.validation_attempts + 1))
+    return sorted({*fresh, *retaken})
+
+
+def _audit(session: Session, actor: Actor, action: str, details: dict[int, dict[str, object]]) -> None:
+    audit.record_many(session, (
+        audit.Entry(actor=actor.name, site=actor.site, action=action, entity_type="application",
+                    entity_id=str(i), details=d)
+        for i, d in details.items()
+    ))
+
+
+def _passed(photo: BiometricImage | None) -> bool | None:
+    return None if photo is None else photo.quality_passed
+
+
+def _overridden(app: Application, photo: BiometricImage | None) -> bool:
+    # The override counts only for the exact photo it accepted.
+    return photo is not None and override_covers(app, photo.id, photo.digest)
 
 
 def _facts(session: Session, ids: Sequence[int]) -> dict[int, Facts]:
@@ -60,10 +88,10 @@ def _facts(session: Session, ids: Sequence[int]) -> dict[int, Facts]:
         select(Application, Applicant).join(Applicant).where(Application.id.in_(ids))
     ).all()
     numbers = {ap.national_number for _, ap in rows}
-    photos = dict(session.execute(
-        select(BiometricImage.application_id, BiometricImage.quality_passed)
+    photos = {row.application_id: row for row in session.scalars(
+        select(BiometricImage)
         .where(BiometricImage.application_id.in_(ids), BiometricImage.kind == BiometricKind.PHOTO)
-    ).all())
+    )}
     others: defaultdict[str, list[tuple[int, str]]] = defaultdict(list)
     for other_id, number, nn in session.execute(
         select(Application.id, Application.number, Applicant.national_number).join(Applicant)
@@ -83,7 +111,8 @@ def _facts(session: Session, ids: Sequence[int]) -> dict[int, Facts]:
             names_ar=(ap.first_name_ar, ap.father_name_ar, ap.grandfather_name_ar, ap.family_name_ar),
             sex=str(ap.sex), birth_date=ap.birth_date, kind=app.kind,
             replaces_document_number=app.replaces_document_number,
-            photo_passed=photos.get(app.id), photo_overridden=app.photo_override_by is not None,
+            photo_passed=_passed(photos.get(app.id)),
+            photo_overridden=_overridden(app, photos.get(app.id)),
             earlier_in_flight=tuple(n for oid, n in others[ap.national_number] if oid < app.id),
             own_active_cards=tuple(cards[ap.national_number]),
         )
@@ -91,25 +120,37 @@ def _facts(session: Session, ids: Sequence[int]) -> dict[int, Facts]:
     }
 
 
-def lookup_isolating(
-    registry: Registry, numbers: Sequence[str], *, retry: bool = True
-) -> tuple[dict[str, CitizenRecord | None], list[str]]:
+@dataclass
+class Lookup:
+    """What the registry said: records (None: no such citizen), numbers held back by an outage,
+    and numbers whose own record failed while the registry was up."""
+
+    records: dict[str, CitizenRecord | None] = field(default_factory=dict)
+    outage: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def __or__(self, other: Lookup) -> Lookup:
+        return Lookup({**self.records, **other.records}, self.outage + other.outage,
+                      {**self.failed, **other.failed})
+
+
+def lookup_isolating(registry: Registry, numbers: Sequence[str], *, retry: bool = True) -> Lookup:
     """Look numbers up in bulk; when a batch fails, split it so one bad record holds back no other.
 
-    Only the first, whole-batch call retries; the halves get one attempt each, so isolating
-    one failing record costs a handful of single timeouts, not a retry cycle per level.
+    A failure is an outage only if the registry also fails its health probe; otherwise the
+    batch holds a bad record, found by bisection. Only the first, whole-batch call retries.
     """
     try:
-        return registry.lookup_many(numbers, retry=retry), []
-    except RegistryUnavailable:
-        if len(numbers) == 1:
-            return {}, list(numbers)
+        return Lookup(records=registry.lookup_many(numbers, retry=retry))
+    except RegistryError as exc:
+        error = exc
+    if isinstance(error, RegistryUnavailable) and not registry.healthy():
+        return Lookup(outage=list(numbers))
+    if len(numbers) == 1:
+        return Lookup(failed={numbers[0]: str(error)})
     half = len(numbers) // 2
-    found, waiting = lookup_isolating(registry, numbers[:half], retry=False)
-    if not found:  # the whole first half failed: an outage, not one bad record
-        return {}, list(numbers)
-    more, still = lookup_isolating(registry, numbers[half:], retry=False)
-    return {**found, **more}, waiting + still
+    return (lookup_isolating(registry, numbers[:half], retry=False)
+            | lookup_isolating(registry, numbers[half:], retry=False))
 
 
 def _record(session: Session, decisions: dict[int, Decision], actor: Actor) -> Counter[str]:
@@ -127,37 +168,51 @@ def _record(session: Session, decisions: dict[int, Decision], actor: Actor) -> C
     return counts
 
 
-def _postpone(session: Session, ids: list[int], actor: Actor, reason: str) -> None:
+def _postpone(session: Session, ids: list[int], actor: Actor, lease: dt.timedelta, reason: str, *,
+              counted: bool) -> None:
+    # The lease is the wait: once it lapses the reconciler enqueues the application again.
+    # An outage never reached the record, so that attempt is given back (see `claim`).
+    attempts = Application.validation_attempts - (0 if counted else 1)
     session.execute(update(Application).where(Application.id.in_(ids), Application.state == A.VALIDATING)
-                    .values(lease_until=utcnow() + RETRY_AFTER))
-    audit.record_many(session, (
-        audit.Entry(actor=actor.name, site=actor.site, action="application.validation_postponed",
-                    entity_type="application", entity_id=str(i), details={"reason": reason})
-        for i in ids
-    ))
+                    .values(lease_until=utcnow() + lease, validation_attempts=attempts))
+    _audit(session, actor, "application.validation_postponed", {i: {"reason": reason} for i in ids})
 
 
 def validate(rt: Runtime, ids: Sequence[int], actor: Actor | None = None) -> StageResult:
     """Validate the given applications; safe to run any number of times on the same ids."""
     actor = actor or Actor("validator", rt.settings.site)
     policy = Policy(rt.settings.min_age_years, rt.settings.name_match_threshold)
+    limit = rt.settings.validation_max_attempts
+    lease = dt.timedelta(seconds=rt.settings.lease_seconds)
     result = StageResult()
     with rt.db.transaction() as s:
-        claimed = claim(s, ids, actor, dt.timedelta(seconds=rt.settings.lease_seconds))
+        claimed = claim(s, ids, actor, lease, limit)
     result.skipped = sorted(set(ids) - set(claimed))
     if not claimed:
         return result
     with rt.db.session() as s:
         facts = _facts(s, claimed)
-    numbers = sorted({f.national_number for f in facts.values()})
-    records, waiting_numbers = lookup_isolating(rt.registry, numbers)
+    looked = lookup_isolating(rt.registry, sorted({f.national_number for f in facts.values()}))
     today = dt.date.today()
-    waiting = set(waiting_numbers)
-    decisions = {i: decide(f, records.get(f.national_number), policy, today)
-                 for i, f in facts.items() if f.national_number not in waiting}
-    result.waiting = sorted(i for i, f in facts.items() if f.national_number in waiting)
+    decisions = {i: decide(f, looked.records[f.national_number], policy, today)
+                 for i, f in facts.items() if f.national_number in looked.records}
+    outage = sorted(i for i, f in facts.items() if f.national_number in looked.outage)
+    failed = {i: looked.failed[f.national_number] for i, f in facts.items()
+              if f.national_number in looked.failed}
     with rt.db.transaction() as s:
-        result.outcomes = _record(s, decisions, actor)
-        if result.waiting:
-            _postpone(s, result.waiting, actor, "civil registry unavailable")
+        given_up = _give_up(s, failed, limit)
+        result.outcomes = _record(s, {**decisions, **given_up}, actor)
+        retry = sorted(set(failed) - set(given_up))
+        _postpone(s, outage, actor, lease, "civil registry unavailable", counted=False)
+        for i in retry:
+            _postpone(s, [i], actor, lease, f"the registry failed on this record: {failed[i]}",
+                      counted=True)
+    result.waiting = sorted([*outage, *retry])
     return result
+
+
+def _give_up(session: Session, failed: dict[int, str], limit: int) -> dict[int, Decision]:
+    """Records that failed their last allowed attempt go to a supervisor as REGISTRY_ERROR."""
+    attempts = dict(session.execute(select(Application.id, Application.validation_attempts)
+                                    .where(Application.id.in_(list(failed)))).all())
+    return {i: registry_error(attempts[i], error) for i, error in failed.items() if attempts[i] >= limit}

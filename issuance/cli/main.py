@@ -21,6 +21,7 @@ from issuance.demo.run import ACCOUNTS_FILE, run_demo
 from issuance.models import Role, User
 from issuance.roles import Permission
 from issuance.runtime import audit_anchor
+from issuance.sites import ensure_site
 from issuance.users import UserError, add_user, set_active
 from issuance.web.app import create_app
 from personalization.cli import card_sim
@@ -117,6 +118,8 @@ def user_add(
         actor = name  # first-admin bootstrap: the new administrator creates itself
     try:
         with rt.db.transaction() as s:
+            if site is None:  # the configured site of a fresh install exists once it has a user
+                ensure_site(s, rt.settings.site, actor=actor)
             created = add_user(s, name, Role(role), password, actor=actor,
                                site=site or rt.settings.site, full_name=full_name)
             click.echo(f"user {created.username} created with role {created.role}")

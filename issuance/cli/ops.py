@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from issuance.batches import BatchError, batch_counts, create_batch
 from issuance.cli.context import runtime_of, settings_of
@@ -13,8 +14,47 @@ from issuance.equipment import add_printer, add_station
 from issuance.models import Application, Batch
 from issuance.review import FourEyesViolation, ReviewError, resolve_exception
 from issuance.roles import Permission, PermissionDenied
+from issuance.sites import UnknownSite, add_site, require_site, site_codes
 from issuance.states import ApplicationState
 from issuance.transitions import Actor
+
+
+@click.group()
+def site() -> None:
+    """Sites (registry offices): users, stations, printers and batches each belong to one."""
+
+
+@site.command("add")
+@click.argument("code")
+@click.option("--name", default="", help="The office's name.")
+@as_option
+@click.pass_context
+def site_add(ctx: click.Context, code: str, name: str, as_name: str | None) -> None:
+    """Register site CODE."""
+    rt = runtime_of(ctx)
+    admin = sign_in_as(rt, as_name, Permission.CONFIGURE)
+    try:
+        with rt.db.transaction() as s:
+            add_site(s, code, name, actor=admin.username)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    click.echo(f"site {code} added")
+
+
+@site.command("list")
+@click.pass_context
+def site_list(ctx: click.Context) -> None:
+    """Every site."""
+    with runtime_of(ctx).db.session() as s:
+        for code in site_codes(s):
+            click.echo(code)
+
+
+def _known_site(session: Session, code: str) -> None:
+    try:
+        require_site(session, code)
+    except UnknownSite as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 @click.group()
@@ -33,6 +73,7 @@ def station_add(ctx: click.Context, code: str, site: str, reader: str, as_name: 
     rt = runtime_of(ctx)
     admin = sign_in_as(rt, as_name, Permission.CONFIGURE)
     with rt.db.transaction() as s:
+        _known_site(s, site)
         add_station(s, code, site, reader, actor=admin.username)
     click.echo(f"station {code} added at {site}")
 
@@ -55,6 +96,7 @@ def printer_add(ctx: click.Context, code: str, site: str, kind: str, destination
     rt = runtime_of(ctx)
     admin = sign_in_as(rt, as_name, Permission.CONFIGURE)
     with rt.db.transaction() as s:
+        _known_site(s, site)
         add_printer(s, code, site, kind, destination, actor=admin.username)
     click.echo(f"printer {code} ({kind}) added at {site}")
 
@@ -190,5 +232,5 @@ def registry_serve(ctx: click.Context, host: str, port: int, db_url: str | None,
     uvicorn.run(create_registry_app(store, latency_ms), host=host, port=port, log_level="warning")
 
 
-COMMANDS = [station, printer, batch, exception_group, registry]
+COMMANDS = [site, station, printer, batch, exception_group, registry]
 

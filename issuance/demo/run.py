@@ -28,6 +28,7 @@ from issuance.keyfiles import private_dir, write_private
 from issuance.models import Application, Role, User
 from issuance.review import resolve_exception
 from issuance.runtime import Runtime
+from issuance.sites import ensure_site
 from issuance.states import ApplicationState
 from issuance.transitions import Actor
 from issuance.users import add_user
@@ -101,16 +102,9 @@ def sample_cases(citizens: list[population.Citizen], normal: int) -> list[Case]:
 
 
 def _api_fields(case: Case) -> dict[str, str]:
-    c = case.citizen
     kind = {"kind": "renewal", "replaces_card": case.renews} if case.renews else {}
-    return {**kind,
-        "arabic_first": c.first_name_ar, "arabic_father": c.father_name_ar,
-        "arabic_grandfather": c.grandfather_name_ar, "arabic_family": c.family_name_ar,
-        "latin_given_names": c.given_names_latin, "latin_surname": c.surname_latin,
-        "national_number": c.national_number, "birth_date": c.birth_date.isoformat(),
-        "sex": c.sex, "nationality": c.nationality, "place_of_birth": c.birth_place,
-        "address": c.address,
-    }
+    person = asdict(case.citizen.person())
+    return {**kind, **person, "birth_date": person["birth_date"].isoformat()}
 
 
 def _check(response: Any, what: str) -> Any:
@@ -152,6 +146,7 @@ def _setup(rt: Runtime) -> dict[str, tuple[User, str]]:
     site = rt.settings.site
     users = {}
     with rt.db.transaction() as s:
+        ensure_site(s, site, actor="demo")
         for name, role in DEMO_USERS.items():
             password = secrets.token_urlsafe(16)
             users[name] = (add_user(s, name, role, password, actor="demo", site=site), password)

@@ -7,13 +7,22 @@ from collections.abc import Sequence
 from typing import Protocol
 
 import httpx
+from pydantic import ValidationError
 
 from issuance.registry.record import CitizenRecord, LookupRequest, LookupResponse
 from issuance.registry.store import RegistryStore
 
 
-class RegistryUnavailable(RuntimeError):
-    """The registry did not answer after every retry: the application must wait, not fail."""
+class RegistryError(RuntimeError):
+    """A lookup failed; whether the registry or the records are at fault, the caller works out."""
+
+
+class RegistryUnavailable(RegistryError):
+    """No answer after every retry (timeouts, refused connections, 5xx)."""
+
+
+class RegistryRejected(RegistryError):
+    """The registry answered, but with a refusal (4xx) or a malformed record: retrying is futile."""
 
 
 class Registry(Protocol):
@@ -24,6 +33,10 @@ class Registry(Protocol):
 
         `retry=False` asks for one attempt only: used while isolating a record that fails.
         """
+        ...
+
+    def healthy(self) -> bool:
+        """True when the registry answers its health probe: tells an outage from a bad record."""
         ...
 
 
@@ -40,6 +53,9 @@ class InProcessRegistry:
         if self.latency_s:
             time.sleep(self.latency_s)
         return self.store.lookup(national_numbers)
+
+    def healthy(self) -> bool:
+        return True
 
 
 class HttpRegistry:
@@ -63,16 +79,33 @@ class HttpRegistry:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             try:
                 response = self.http.post("/v1/citizens/lookup", json=body)
-                if response.status_code < 500:
-                    response.raise_for_status()
-                    answer = LookupResponse.model_validate(response.json())
-                    return {nn: answer.found.get(nn) for nn in national_numbers}
-                last = RuntimeError(f"registry answered {response.status_code}")
             except httpx.TransportError as exc:  # connection refused, reset, timeout
                 last = exc
+                continue
+            if response.status_code < 500:
+                return _answer(response, national_numbers)
+            last = RuntimeError(f"registry answered {response.status_code}")
         raise RegistryUnavailable(
             f"civil registry unreachable after {attempts} attempt{'s' * (attempts > 1)}: {last}"
         ) from last
 
+    def healthy(self) -> bool:
+        try:
+            return self.http.get("/health").status_code == 200
+        except httpx.TransportError:
+            return False
+
     def close(self) -> None:
         self.http.close()
+
+
+def _answer(response: httpx.Response, numbers: Sequence[str]) -> dict[str, CitizenRecord | None]:
+    """The records of a non-5xx answer; a refusal or a malformed body raises RegistryRejected."""
+    if response.status_code >= 400:
+        raise RegistryRejected(f"registry refused the lookup ({response.status_code}): "
+                               f"{response.text[:200]}")
+    try:
+        answer = LookupResponse.model_validate_json(response.content)
+    except ValidationError as exc:
+        raise RegistryRejected(f"registry answered a malformed record: {exc.errors()[0]['msg']}") from exc
+    return {nn: answer.found.get(nn) for nn in numbers}

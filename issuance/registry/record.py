@@ -7,23 +7,13 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from issuance.person import Person
+
 
 @dataclass(frozen=True)
-class CitizenRecord:
-    """One citizen as the registry knows and returns them (protocol v1)."""
+class CitizenRecord(Person):
+    """One citizen as the registry knows and returns them (protocol v1): the person, and more."""
 
-    national_number: str
-    first_name_ar: str
-    father_name_ar: str
-    grandfather_name_ar: str
-    family_name_ar: str
-    given_names_latin: str
-    surname_latin: str
-    sex: str
-    birth_date: dt.date
-    birth_place: str
-    address: str
-    nationality: str
     death_date: dt.date | None = None
     active_card: str | None = None
 

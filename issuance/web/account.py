@@ -21,13 +21,11 @@ from issuance.web.deps import (
     runtime,
     signed_in,
 )
-
-# No control characters: PostgreSQL refuses NUL, and nothing legitimate needs the others.
-PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+from issuance.web.inputs import Line
 
 
 class SignIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64, pattern=PRINTABLE)
+    username: Line = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
 
 
@@ -51,7 +49,7 @@ class Me(BaseModel):
 
 class Unlock(BaseModel):
     scope: Literal["account", "address"]
-    subject: str = Field(min_length=1, max_length=128, pattern=PRINTABLE)
+    subject: Line = Field(min_length=1, max_length=128)
 
 
 class Unlocked(BaseModel):

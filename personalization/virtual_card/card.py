@@ -12,8 +12,9 @@ from personalization import tlv
 from personalization.apdu import CLA_CHAINING, CommandAPDU, ResponseAPDU
 from personalization.scp03 import C_MAC, CLA_SECURE_MESSAGING
 from personalization.status_words import SW, CardError
-from personalization.virtual_card import card_manager, files, profile
+from personalization.virtual_card import card_manager, files, profile, rules
 from personalization.virtual_card import state as card_state
+from personalization.virtual_card.access import ACCESS_COMMANDS
 from personalization.virtual_card.context import Context
 from personalization.virtual_card.faults import CardTorn, FaultPlan
 from personalization.virtual_card.lds_app import LDS_COMMANDS
@@ -22,8 +23,8 @@ from personalization.virtual_card.state import CardState
 
 log = logging.getLogger(__name__)
 
-INS_SELECT = 0xA4
-INS_GET_RESPONSE = 0xC0
+INS_SELECT = rules.INS_SELECT
+INS_GET_RESPONSE = rules.INS_GET_RESPONSE
 SW_SELECTION_FAILED = 0x6999  # GPC 2.3 §11.9.4: application locked
 
 
@@ -119,7 +120,16 @@ class VirtualCard:
             if forced is not None:
                 return _sw(forced).to_bytes()
         self._protected = False
-        response = self._execute(ctx, cmd)
+        try:
+            if plan is not None and cmd.ins in plan.crash_for_ins:
+                raise RuntimeError(f"injected card OS fault on INS {cmd.ins:02X}")
+            response = self._execute(ctx, cmd)
+        except Exception:
+            # No exception ever leaves the card OS: like a real chip it answers 6F00 and
+            # forgets whatever the broken command was part of.
+            log.exception("card OS error on %r", cmd)
+            ctx.end_sessions()
+            response = _sw(SW.NO_PRECISE_DIAGNOSIS)
         if ctx.dirty:
             ctx.dirty = False
             if self.path is not None:
@@ -155,31 +165,53 @@ class VirtualCard:
 
     # --- command processing --------------------------------------------------------------
     def _execute(self, ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
-        if cmd.cla == 0xFF:
-            return _sw(SW.CLA_NOT_SUPPORTED)
+        ctx.sm_limit = None
+        refused = rules.refusal(cmd)
+        if refused is not None:
+            ctx.drop_chain()
+            return _sw(refused)
         if cmd.ins == INS_GET_RESPONSE and cmd.cla & 0x7C == 0:
             return self._get_response(cmd)
         self._pending = b""
-        if cmd.cla & 0x03:
-            return _sw(SW.LOGICAL_CHANNEL_NOT_SUPPORTED)
         if self.state.life_cycle == profile.TERMINATED and cmd.ins != 0xCA:
             return _sw(SW.FUNCTION_NOT_SUPPORTED)
-        if cmd.ins == INS_SELECT and cmd.p1 == 0x04:
-            return self._select_application(ctx, cmd)
         if cmd.cla & 0x80 and cmd.ins == 0x82:
             return self._guard(ctx, card_manager.external_authenticate, cmd)
         if cmd.cla & 0x80 and cmd.ins == 0x50:
             return self._guard(ctx, card_manager.initialize_update, cmd)
+        # The sessions that protect the answer are those the command arrived under, even when
+        # the command ends or replaces them (SELECT of another application, chip authentication).
+        scp, sm = ctx.scp, ctx.sm
+        unwrapped = self._unwrap(ctx, cmd)
+        if isinstance(unwrapped, ResponseAPDU):
+            return unwrapped
+        plain, scp_wrap, sm_wrap = unwrapped
+        if sm_wrap and sm is not None and cmd.ne:
+            ctx.sm_limit = sm.plain_capacity(cmd.ne, bool(cmd.ins & 1))
+        response = self._run(ctx, plain)
+        if sm_wrap and sm is not None:
+            response = sm.protect_response(response, bool(cmd.ins & 1))
+        if scp_wrap and scp is not None and ctx.scp is scp:
+            response = scp.protect_response(response)
+        self._protected = sm_wrap or scp_wrap
+        return response
 
+    @staticmethod
+    def _unwrap(ctx: Context, cmd: CommandAPDU
+                ) -> ResponseAPDU | tuple[CommandAPDU, bool, bool]:
+        """Verify and decrypt SCP03 and ICAO secure messaging; an error answers in plain."""
         gp_sm = cmd.cla & 0x0C == CLA_SECURE_MESSAGING
         iso_sm = cmd.cla & 0x08 == 0x08
         scp_wrap = sm_wrap = False
-        if ctx.scp is not None and (gp_sm or ctx.scp.level & C_MAC):
+        # GPC 2.3 §11.9: a plain SELECT by AID is always accepted; it closes the channel.
+        plain_select = cmd.ins == INS_SELECT and cmd.p1 == 0x04 and not cmd.cla & 0x0C
+        if ctx.scp is not None and (gp_sm or ctx.scp.level & C_MAC) and not plain_select:
             try:
                 cmd = ctx.scp.verify_command(cmd)
             except CardError as exc:
                 # GPC Amd D §6.2.4: a failed C-MAC ends the secure channel session.
                 ctx.scp = None
+                ctx.drop_chain()
                 return _sw(exc.sw)
             scp_wrap = True
         elif gp_sm:
@@ -191,27 +223,34 @@ class VirtualCard:
                 except CardError as exc:
                     # ICAO 9303-11 §9.8.6.2: an SM error aborts secure messaging.
                     ctx.sm = None
+                    ctx.drop_chain()
                     return _sw(exc.sw)
                 sm_wrap = True
             else:
                 ctx.sm = None
         elif iso_sm:
             return _sw(SW.SECURE_MESSAGING_NOT_SUPPORTED)
+        return cmd, scp_wrap, sm_wrap
 
-        if cmd.cla & CLA_CHAINING:
+    def _run(self, ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
+        """Buffer a chained part, or run the (reassembled) command (ISO/IEC 7816-4 §5.3.3)."""
+        refused = rules.chain_refusal(ctx, cmd)
+        if refused is not None:
+            ctx.drop_chain()
+            return _sw(refused)
+        if cmd.cla & CLA_CHAINING and cmd.ins in rules.CHAINABLE:
+            if len(ctx.chain) + len(cmd.data) > profile.MAX_COMMAND:
+                ctx.drop_chain()
+                return _sw(SW.WRONG_LENGTH)
             ctx.chain += cmd.data
-            response = _sw(SW.OK)
-        else:
-            if ctx.chain:
-                cmd = replace(cmd, data=bytes(ctx.chain) + cmd.data)
-                ctx.chain.clear()
-            response = self._guard(ctx, self._dispatch, cmd)
-        if sm_wrap and ctx.sm is not None:
-            response = ctx.sm.protect_response(response, bool(cmd.ins & 1))
-        if scp_wrap and ctx.scp is not None:
-            response = ctx.scp.protect_response(response)
-        self._protected = sm_wrap or scp_wrap
-        return response
+            ctx.chain_header = rules.chain_header(cmd)
+            return _sw(SW.OK)
+        if ctx.chain:
+            cmd = replace(cmd, data=bytes(ctx.chain) + cmd.data)
+        ctx.drop_chain()
+        if cmd.ins == INS_SELECT and cmd.p1 == 0x04:
+            return self._select_application(ctx, cmd)
+        return self._guard(ctx, self._dispatch, cmd)
 
     @staticmethod
     def _guard(ctx: Context, handler: Callable[[Context, CommandAPDU], ResponseAPDU],
@@ -225,6 +264,8 @@ class VirtualCard:
         """SELECT by DF name (ISO/IEC 7816-4 §11.2.2, GPC 2.3 §11.9)."""
         aid = cmd.data
         state = self.state
+        if cmd.p2 not in (0x00, 0x04, 0x0C):
+            return _sw(SW.INCORRECT_P1P2)
         if not aid or aid == state.isd_aid:
             ctx.select_application(None, isd=True)
             fci = tlv.encode(0x6F, tlv.encode(0x84, state.isd_aid) + tlv.encode(
@@ -235,7 +276,7 @@ class VirtualCard:
             return _sw(SW.FILE_NOT_FOUND)
         if df.life_cycle == profile.APP_LOCKED:
             return _sw(SW_SELECTION_FAILED)
-        ctx.select_application(df)
+        ctx.select_application(df, keep_sm=df.aid == profile.LDS_AID)
         return ResponseAPDU(b"" if cmd.p2 & 0x0C == 0x0C else df.fci(), SW.OK)
 
     def _dispatch(self, ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
@@ -251,7 +292,8 @@ class VirtualCard:
         if ins in files.FILE_COMMANDS:
             return files.FILE_COMMANDS[ins](ctx, cmd)
         df = ctx.current_df
-        table = {}
+        # PACE runs at MF level, before the eMRTD application is selected (ICAO 9303-11 §4.2).
+        table = ACCESS_COMMANDS if not ctx.isd_selected else {}
         if df is not None and df.aid == profile.LDS_AID:
             table = LDS_COMMANDS
         elif df is not None and df.aid == profile.SIGNATURE_AID:

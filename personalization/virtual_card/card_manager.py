@@ -19,6 +19,10 @@ from personalization.virtual_card import profile
 from personalization.virtual_card.context import Context
 
 OK = SW.OK
+# Privileges (GPC 2.3 §6.6.1 table 6-1): the ISD is a security domain with card lock,
+# card terminate and card reset (default selected) rights; applications hold none.
+ISD_PRIVILEGES = bytes.fromhex("9E0000")
+APP_PRIVILEGES = bytes(3)
 
 
 def initialize_update(ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
@@ -152,14 +156,16 @@ def get_status(ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
     _require_channel(ctx)
     state = ctx.state
     if cmd.p1 == 0x80:
-        entries = [(state.isd_aid, state.life_cycle)]
+        entries = [(state.isd_aid, state.life_cycle, ISD_PRIVILEGES)]
     elif cmd.p1 == 0x40:
-        entries = [(df.aid or b"", df.life_cycle) for df in state.applications()]
+        entries = [(df.aid or b"", df.life_cycle, APP_PRIVILEGES) for df in state.applications()]
     else:
         raise CardError(SW.INCORRECT_P1P2)
+    # GPC 2.3 table 11-36: AID, life cycle, privileges (C5) and the associated SD (CC).
     body = b"".join(
-        tlv.encode(0xE3, tlv.encode(0x4F, aid) + tlv.encode(0x9F70, bytes((lc,))))
-        for aid, lc in entries
+        tlv.encode(0xE3, tlv.encode(0x4F, aid) + tlv.encode(0x9F70, bytes((lc,)))
+                   + tlv.encode(0xC5, privileges) + tlv.encode(0xCC, state.isd_aid))
+        for aid, lc, privileges in entries
     )
     return ResponseAPDU(body, OK)
 

@@ -7,14 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from personalization.bac import BacChip
-from personalization.scp03 import C_MAC, Scp03Session
+from personalization.scp03 import C_DECRYPTION, C_MAC, Scp03Session
 from personalization.secure_messaging import SmSession
+from personalization.virtual_card import profile
 from personalization.virtual_card.filesystem import (
     AC_BAC,
     AC_SECURE_CHANNEL,
     DedicatedFile,
     ElementaryFile,
 )
+from personalization.virtual_card.pace_app import PaceChip
 from personalization.virtual_card.state import CardState
 
 
@@ -32,7 +34,11 @@ class Context:
     bac: BacChip | None = None
     sm: SmSession | None = None
     pin_verified: bool = False
+    pace: PaceChip | None = None
+    ca_armed: bool = False
     chain: bytearray = field(default_factory=bytearray)
+    chain_header: tuple[int, int, int, int] | None = None
+    sm_limit: int | None = None  # most plain response bytes that fit once protected
     dirty: bool = False
 
     def __repr__(self) -> str:
@@ -47,17 +53,35 @@ class Context:
             mask |= AC_BAC
         return mask
 
-    def end_sessions(self) -> None:
+    def personalizing(self) -> bool:
+        """An encrypted SCP03 session on an application still being personalized."""
+        df = self.current_df
+        return (self.scp is not None and bool(self.scp.level & C_DECRYPTION) and df is not None
+                and df.life_cycle == profile.APP_SELECTABLE)
+
+    def drop_chain(self) -> None:
+        self.chain.clear()
+        self.chain_header = None
+
+    def end_sessions(self, keep_sm: bool = False) -> None:
         self.scp_pending = None
         self.scp = None
         self.bac = None
-        self.sm = None
+        self.pace = None
+        self.ca_armed = False
+        if not keep_sm:
+            self.sm = None
         self.pin_verified = False
-        self.chain.clear()
+        self.drop_chain()
 
-    def select_application(self, df: DedicatedFile | None, isd: bool = False) -> None:
-        """Selecting an application closes its predecessor's sessions (GPC 2.3 §10.2.3)."""
-        self.end_sessions()
+    def select_application(self, df: DedicatedFile | None, isd: bool = False,
+                           keep_sm: bool = False) -> None:
+        """Selecting an application closes its predecessor's sessions (GPC 2.3 §10.2.3).
+
+        ICAO secure messaging survives selecting the MF or the eMRTD application: PACE runs
+        at MF level before the application is selected (ICAO 9303-11 §4.2, keep_sm).
+        """
+        self.end_sessions(keep_sm)
         self.isd_selected = isd
         self.current_df = df
         self.current_ef = None

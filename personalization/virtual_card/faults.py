@@ -16,10 +16,12 @@ class FaultPlan:
     tear_at: tear on that APDU. tear_after_write: apply the command first, then tear
     (the station never hears the answer). status_at: answer APDU n with a status word
     without executing it. status_for_ins: the same for every command with that INS.
+    crash_for_ins: an internal error (a bug) inside the card OS for commands with that INS.
     """
 
     tear_at: int | None = None
     tear_after_write: bool = False
     status_at: dict[int, int] = field(default_factory=dict)
     status_for_ins: dict[int, int] = field(default_factory=dict)
+    crash_for_ins: set[int] = field(default_factory=set)
     seen: int = 0

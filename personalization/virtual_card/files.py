@@ -29,7 +29,8 @@ def select_file(ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
         raise CardError(SW.WRONG_LENGTH, "SELECT by FID needs 2 bytes")
     fid = int.from_bytes(cmd.data, "big")
     if fid == profile.FID_MF and cmd.p1 == 0x00:
-        ctx.select_application(None)
+        # ICAO SM continues at MF level: EF.CardAccess and PACE live there.
+        ctx.select_application(None, keep_sm=True)
         return ResponseAPDU(b"", OK)
     ef = _current_dir(ctx).find(fid)
     ctx.current_ef = ef
@@ -49,13 +50,20 @@ def _target(ctx: Context, p1: int, p2: int) -> tuple[ElementaryFile, int]:
     return ctx.current_ef, (p1 << 8) | p2
 
 
-def _read(ctx: Context, ef: ElementaryFile, offset: int, ne: int) -> ResponseAPDU:
+def _read(ctx: Context, ef: ElementaryFile, offset: int, ne: int, overhead: int = 0
+          ) -> ResponseAPDU:
+    """Up to Ne bytes from offset; under ICAO SM no more than fits protected in the answer."""
     if not access_granted(ef.read_ac, ctx.satisfied()):
         raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, f"read EF {ef.fid:04X}")
-    if offset > ef.size:
-        raise CardError(SW.WRONG_P1P2, "offset beyond the end of the EF")
-    chunk = bytes(ef.data[offset : offset + min(ne or 256, profile.MAX_RESPONSE)])
-    if ne and len(chunk) < ne and ne not in (256, 65536):
+    if offset >= ef.size:
+        # ISO/IEC 7816-4 §11.2.3: an offset at or past the end of the EF is outside it.
+        raise CardError(SW.WRONG_P1P2, "offset at or beyond the end of the EF")
+    limit = min(ne or 256, profile.MAX_RESPONSE)
+    if ctx.sm_limit is not None:
+        # ICAO 9303-11 §9.8: size the plain data so DO87, DO99 and DO8E fit the outer Le.
+        limit = min(limit, max(1, ctx.sm_limit - overhead))
+    chunk = bytes(ef.data[offset : offset + limit])
+    if ne and len(chunk) < ne and ne not in (256, 65536) and offset + len(chunk) == ef.size:
         return ResponseAPDU(chunk, SW.END_OF_FILE)
     return ResponseAPDU(chunk, OK)
 
@@ -80,7 +88,7 @@ def read_binary_odd(ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
     if offset_do is None:
         raise CardError(SW.WRONG_DATA, "odd READ BINARY needs DO54")
     # Ne counts the DO53 wrapper too; what does not fit waits for GET RESPONSE.
-    inner = _read(ctx, ef, int.from_bytes(offset_do, "big"), cmd.ne)
+    inner = _read(ctx, ef, int.from_bytes(offset_do, "big"), cmd.ne, overhead=4)
     return ResponseAPDU(tlv.encode(0x53, inner.data), inner.sw)
 
 

@@ -4,26 +4,55 @@ from __future__ import annotations
 
 from personalization.apdu import CommandAPDU, ResponseAPDU
 from personalization.bac import BacChip
+from personalization.protocol.pace import CAN_LENGTH, card_access
 from personalization.scp03 import C_DECRYPTION
 from personalization.status_words import SW, CardError
 from personalization.virtual_card import profile
+from personalization.virtual_card.access import ACCESS_COMMANDS, KEY_COMMANDS
 from personalization.virtual_card.context import Context
+from personalization.virtual_card.filesystem import AC_ALWAYS, AC_NEVER, ElementaryFile
 
 OK = SW.OK
-TAG_BAC_SEED = 0x0062  # PUT DATA P1-P2 for the BAC key seed (project card profile v1)
+# PUT DATA P1-P2 of the access passwords (project card profile v1).
+TAG_BAC_SEED = 0x0062  # BAC key seed, 16 bytes
+TAG_PACE_MRZ = 0x0063  # PACE f(π) of the MRZ: SHA-1 of the MRZ information, 20 bytes
+TAG_CAN = 0x0064  # card access number, 6 ASCII digits
+
+
+def _valid_can(data: bytes) -> bool:
+    return len(data) == CAN_LENGTH and data.isdigit()
+
+
+_PASSWORDS = {
+    TAG_BAC_SEED: ("bac_seed", lambda data: len(data) == 16),
+    TAG_PACE_MRZ: ("pace_mrz", lambda data: len(data) == 20),
+    TAG_CAN: ("can", _valid_can),
+}
+
+
+def _ensure_card_access(ctx: Context) -> None:
+    """EF.CardAccess in the MF announces PACE once a PACE password is set (ICAO 9303-10 §3.11.3)."""
+    content = card_access(profile.PACE_PARAMETER_ID)
+    ctx.state.mf.files[profile.FID_EF_CARD_ACCESS] = ElementaryFile(
+        profile.FID_EF_CARD_ACCESS, len(content), profile.SFI_EF_CARD_ACCESS, AC_ALWAYS, AC_NEVER,
+        bytearray(content))
 
 
 def put_data(ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
-    """PUT DATA of the BAC key seed; needs C-DECRYPTION so the seed never crosses in clear."""
-    if (cmd.p1 << 8) | cmd.p2 != TAG_BAC_SEED:
+    """PUT DATA of an access password; needs C-DECRYPTION so it never crosses in clear."""
+    tag = (cmd.p1 << 8) | cmd.p2
+    if tag not in _PASSWORDS:
         raise CardError(SW.REFERENCE_DATA_NOT_FOUND, "PUT DATA tag")
     if ctx.scp is None or not ctx.scp.level & C_DECRYPTION:
         raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, "needs an encrypted secure channel")
     if ctx.current_df is None or ctx.current_df.life_cycle != profile.APP_SELECTABLE:
         raise CardError(SW.CONDITIONS_NOT_SATISFIED, "application already personalized")
-    if len(cmd.data) != 16:
-        raise CardError(SW.WRONG_LENGTH, "key seed is 16 bytes")
-    ctx.state.bac_seed = bytes(cmd.data)
+    name, valid = _PASSWORDS[tag]
+    if not valid(cmd.data):
+        raise CardError(SW.WRONG_LENGTH if tag != TAG_CAN else SW.WRONG_DATA, name)
+    setattr(ctx.state, name, bytes(cmd.data))
+    if tag != TAG_BAC_SEED and profile.OFFERS.pace:
+        _ensure_card_access(ctx)
     ctx.dirty = True
     return ResponseAPDU(b"", OK)
 
@@ -34,7 +63,7 @@ def get_challenge(ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
         raise CardError(SW.INCORRECT_P1P2)
     if cmd.le != 8:
         raise CardError(SW.WRONG_LENGTH, "GET CHALLENGE returns 8 bytes")
-    if ctx.state.bac_seed is None:
+    if ctx.state.bac_seed is None or not profile.OFFERS.bac:
         raise CardError(SW.CONDITIONS_NOT_SATISFIED, "BAC key not set")
     # A new BAC attempt discards any running secure messaging session.
     ctx.sm = None
@@ -56,4 +85,6 @@ LDS_COMMANDS = {
     0xDA: put_data,
     0x84: get_challenge,
     0x82: mutual_authenticate,
+    **ACCESS_COMMANDS,
+    **KEY_COMMANDS,
 }

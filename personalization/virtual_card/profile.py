@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from personalization import tlv
 
 ISD_AID = bytes.fromhex("A000000151000000")  # GPC 2.3 §H.1 issuer security domain
@@ -55,3 +57,27 @@ def ef_atr_content() -> bytes:
         0x02, MAX_RESPONSE.to_bytes(2, "big")
     )
     return tlv.encode(0x7F66, lengths)
+
+
+# --- access control and authentication the chip offers (ICAO 9303-11 §4, §6) -------------
+
+@dataclass(frozen=True)
+class SecurityOffer:
+    """Which of BAC, PACE, chip and active authentication the card offers (card profile v1)."""
+
+    bac: bool
+    pace: bool
+    chip_authentication: bool
+    active_authentication: bool
+
+
+OFFERS = SecurityOffer(bac=True, pace=True, chip_authentication=True, active_authentication=True)
+FID_EF_CARD_ACCESS = 0x011C  # in the MF, short EF id 1C (ICAO 9303-10 §3.11.3)
+SFI_EF_CARD_ACCESS = 0x1C
+FID_DG14 = 0x010E
+FID_DG15 = 0x010F
+PACE_PARAMETER_ID = 13  # brainpoolP256r1 (ICAO 9303-11 §9.5.1 table 6)
+CA_PARAMETER_ID = 13  # the chip authentication key lives on the same curve
+AA_PARAMETER_ID = 12  # active authentication: ECDSA on NIST P-256
+KEY_CHIP_AUTHENTICATION = 0x01  # GENERATE ASYMMETRIC KEY PAIR P2 in the LDS application
+KEY_ACTIVE_AUTHENTICATION = 0x02

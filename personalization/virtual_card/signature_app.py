@@ -12,9 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from personalization import tlv
 from personalization.apdu import CommandAPDU, ResponseAPDU
-from personalization.scp03 import C_DECRYPTION
 from personalization.status_words import SW, CardError
-from personalization.virtual_card import profile
 from personalization.virtual_card.context import Context
 from personalization.virtual_card.state import PinState
 
@@ -72,12 +70,6 @@ def _pin(ctx: Context, ref: int) -> PinState:
     raise CardError(SW.REFERENCE_DATA_NOT_FOUND, "reference")
 
 
-def _personalizing(ctx: Context) -> bool:
-    df = ctx.current_df
-    return (ctx.scp is not None and bool(ctx.scp.level & C_DECRYPTION) and df is not None
-            and df.life_cycle == profile.APP_SELECTABLE)
-
-
 def verify(ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
     """VERIFY; without data it reports the retry counter (ISO/IEC 7816-4 §11.5.6)."""
     if cmd.p1 != 0:
@@ -100,7 +92,7 @@ def change_reference_data(ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
     """CHANGE REFERENCE DATA: P1=00 old||new; P1=01 initial value under SCP03 (§11.5.7)."""
     pin = _pin(ctx, cmd.p2)
     if cmd.p1 == 0x01:
-        if not _personalizing(ctx):
+        if not ctx.personalizing():
             raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, "initial PIN needs the channel")
         _set(ctx, pin, cmd.data)
         return ResponseAPDU(b"", OK)
@@ -146,7 +138,7 @@ def generate_key_pair(ctx: Context, cmd: CommandAPDU) -> ResponseAPDU:
         return ResponseAPDU(_public_key_do(_private_key(ctx)), OK)
     if cmd.p1 != 0x80 or cmd.p2 != 0:
         raise CardError(SW.INCORRECT_P1P2)
-    if not _personalizing(ctx):
+    if not ctx.personalizing():
         raise CardError(SW.SECURITY_STATUS_NOT_SATISFIED, "key generation needs the channel")
     # Rejection-sample a scalar from the card's RNG so tests can make it reproducible.
     order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551

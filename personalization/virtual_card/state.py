@@ -51,6 +51,10 @@ class CardState:
     mf: DedicatedFile = field(default_factory=lambda: DedicatedFile(profile.FID_MF))
     bac_seed: bytes | None = None
     signing_key: bytes | None = None  # P-256 private scalar, 32 bytes
+    pace_mrz: bytes | None = None  # f(π) for the MRZ: SHA-1 of the MRZ information
+    can: bytes | None = None  # card access number, ASCII digits
+    ca_key: bytes | None = None  # chip authentication private scalar (ECDH)
+    aa_key: bytes | None = None  # active authentication private scalar (ECDSA P-256)
     pin: PinState = field(default_factory=lambda: PinState(max_tries=3, tries_left=3))
     puk: PinState = field(default_factory=lambda: PinState(max_tries=10, tries_left=10))
     total_memory: int = TOTAL_MEMORY
@@ -148,6 +152,10 @@ def to_dict(state: CardState) -> dict[str, Any]:
         "dfs": [_df_to_dict(df) for df in state.dfs.values()],
         "bac_seed": _hex(state.bac_seed),
         "signing_key": _hex(state.signing_key),
+        "pace_mrz": _hex(state.pace_mrz),
+        "can": _hex(state.can),
+        "ca_key": _hex(state.ca_key),
+        "aa_key": _hex(state.aa_key),
         "pin": _pin_to_dict(state.pin),
         "puk": _pin_to_dict(state.puk),
     }
@@ -171,6 +179,11 @@ def from_dict(d: dict[str, Any]) -> CardState:
         mf=_df_from_dict(d["mf"]),
         bac_seed=_unhex(d["bac_seed"]),
         signing_key=_unhex(d["signing_key"]),
+        # Card files written before PACE, CA and AA existed lack these keys.
+        pace_mrz=_unhex(d.get("pace_mrz")),
+        can=_unhex(d.get("can")),
+        ca_key=_unhex(d.get("ca_key")),
+        aa_key=_unhex(d.get("aa_key")),
         pin=_pin_from_dict(d["pin"]),
         puk=_pin_from_dict(d["puk"]),
     )

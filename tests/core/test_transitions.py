@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from itertools import product
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text, update
@@ -21,6 +24,8 @@ from issuance.transitions import (
     move_many,
 )
 from tests.factories import application_state, make_applications
+
+REPO = Path(__file__).resolve().parents[2]
 
 ACTOR = Actor("worker-test", "HQ")
 APP_EDGES = [(a, b) for a, targets in APPLICATION_MOVES.items() for b in sorted(targets)]
@@ -205,3 +210,19 @@ def test_new_attempt_only_after_the_live_card_is_spoiled(db: Database, clerk: Us
     with db.transaction() as s:
         second = allocate_card(s, app_id, ACTOR)
     assert second.attempt == 2
+
+
+def test_move_many_refuses_to_write_state_as_a_value(db: Database, clerk: User) -> None:
+    [app_id] = make_applications(db, clerk)
+    with pytest.raises(ValueError, match="'state' is set only by the transition"), db.transaction() as s:
+        move_many(s, Application, [app_id], ApplicationState.SUBMITTED, Actor("t"),
+                  expected=ApplicationState.DRAFT, values={app_id: {"state": ApplicationState.APPROVED}})
+    assert application_state(db, app_id) == "draft"
+
+
+def test_not_postgres_deselects_every_postgresql_case() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:xdist", "-m", "not postgres",
+         "tests/core/test_transitions.py"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    collected = [line for line in out.stdout.splitlines() if "::" in line]
+    assert collected and not [line for line in collected if "[postgresql" in line]

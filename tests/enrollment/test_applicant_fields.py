@@ -22,12 +22,12 @@ TODAY = date(2026, 11, 28)
 
 def valid(**changes: object) -> dict[str, object]:
     data: dict[str, object] = {
-        "arabic_first": "محمد",
-        "arabic_father": "أحمد",
-        "arabic_grandfather": "علي",
-        "arabic_family": "الرازي",
-        "latin_given_names": "Mohammed Ahmad",
-        "latin_surname": "Al-Razi",
+        "first_name_ar": "محمد",
+        "father_name_ar": "أحمد",
+        "grandfather_name_ar": "علي",
+        "family_name_ar": "الرازي",
+        "given_names_latin": "Mohammed Ahmad",
+        "surname_latin": "Al-Razi",
         "national_number": NationalNumberRule().complete("198003123"),
         "birth_date": "1980-03-12",
         "sex": "m",
@@ -47,9 +47,9 @@ def errors_of(data: dict[str, object], rules: ApplicantRules | None = None) -> d
 def test_valid_data_is_normalised() -> None:
     a = validate_applicant(valid(), today=TODAY)
     assert a.sex == "M" and a.nationality == "JOR"
-    assert a.latin_given_names == "MOHAMMED AHMAD" and a.latin_surname == "AL-RAZI"
+    assert a.given_names_latin == "MOHAMMED AHMAD" and a.surname_latin == "AL-RAZI"
     assert a.birth_date == date(1980, 3, 12)
-    assert a.arabic_full_name == "محمد أحمد علي الرازي"
+    assert a.full_name_ar == "محمد أحمد علي الرازي"
 
 
 def test_error_names_field_rule_and_both_languages() -> None:
@@ -63,12 +63,12 @@ def test_error_names_field_rule_and_both_languages() -> None:
 
 
 def test_all_errors_are_reported_together() -> None:
-    found = errors_of(valid(sex="Q", nationality="ZZZ", arabic_first="Mohammed", birth_date="x"))
+    found = errors_of(valid(sex="Q", nationality="ZZZ", first_name_ar="Mohammed", birth_date="x"))
     assert found == {"sex": "sex_code", "nationality": "country_code",
-                     "arabic_first": "arabic_script", "birth_date": "date_format"}
+                     "first_name_ar": "arabic_script", "birth_date": "date_format"}
 
 
-@pytest.mark.parametrize("field", ["arabic_first", "arabic_father", "arabic_family",
+@pytest.mark.parametrize("field", ["first_name_ar", "father_name_ar", "family_name_ar",
                                    "national_number", "birth_date", "sex", "nationality",
                                    "issuing_state"])
 def test_required_fields(field: str) -> None:
@@ -76,27 +76,27 @@ def test_required_fields(field: str) -> None:
 
 
 def test_grandfather_is_optional() -> None:
-    assert validate_applicant(valid(arabic_grandfather=""), today=TODAY).arabic_grandfather == ""
+    assert validate_applicant(valid(grandfather_name_ar=""), today=TODAY).grandfather_name_ar == ""
 
 
 @pytest.mark.parametrize("bad", ["محمد2", "Ali", "محمد!", "محمد_علي"])
 def test_arabic_parts_accept_arabic_script_only(bad: str) -> None:
-    assert errors_of(valid(arabic_father=bad)) == {"arabic_father": "arabic_script"}
+    assert errors_of(valid(father_name_ar=bad)) == {"father_name_ar": "arabic_script"}
 
 
 def test_arabic_with_marks_and_tatweel_is_accepted_and_cleaned() -> None:
-    a = validate_applicant(valid(arabic_first="  مُحَمّـد  "), today=TODAY)
-    assert a.arabic_first == "مُحَمّد"
+    a = validate_applicant(valid(first_name_ar="  مُحَمّـد  "), today=TODAY)
+    assert a.first_name_ar == "مُحَمّد"
 
 
 @pytest.mark.parametrize("bad", ["JOHN3", "JOSÉ", "ANNE--MARIE", "محمد", "A_B"])
 def test_latin_names_charset(bad: str) -> None:
-    assert errors_of(valid(latin_surname=bad)) == {"latin_surname": "latin_charset"}
+    assert errors_of(valid(surname_latin=bad)) == {"surname_latin": "latin_charset"}
 
 
 @pytest.mark.parametrize("ok", ["O'BRIEN", "anne-marie", "DE LA CRUZ"])
 def test_latin_names_allowed_punctuation(ok: str) -> None:
-    assert validate_applicant(valid(latin_surname=ok), today=TODAY).latin_surname == ok.upper()
+    assert validate_applicant(valid(surname_latin=ok), today=TODAY).surname_latin == ok.upper()
 
 
 def test_national_number_format_and_check_digit() -> None:

@@ -114,3 +114,37 @@ def test_attach_follows_signals(pcscd: None, tmp_path: Path, vpcd_reader: tuple[
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.mark.pcsc
+def test_attach_notices_a_link_that_ended(pcscd: None, tmp_path: Path,
+                                          vpcd_reader: tuple[int, str]) -> None:
+    """A card torn mid-command drops its link; attach says so instead of sitting silent."""
+    port, name = vpcd_reader
+    control = tmp_path / "control.sock"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "personalization.cli", "attach", "--port", str(port),
+         "--control", str(control)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not control.exists():
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        reader = PcscTransport(name)
+        reader.wait_for_card(timeout=5)
+        reader.connect()
+        assert _control(control, "tear 1") == "ok"
+        with pytest.raises(TransportError):
+            reader.transmit(commands.select_aid(profile.LDS_AID))
+        reader.disconnect()
+        reader.wait_for_removal(timeout=5)
+        time.sleep(1.0)  # attach looks every 0.5 s
+        assert _control(control, "status") == "ok empty"
+        assert _control(control, "quit") == "ok bye"
+        _, err = proc.communicate(timeout=10)
+        assert "card link ended" in err
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from personalization import commands
+from personalization import commands, tlv
 from personalization.apdu import CommandAPDU, ResponseAPDU, chain
 from personalization.kdf import StaticKeys, diversify_keys
 from personalization.pcsc_transport import PcscTransport
@@ -86,7 +86,8 @@ def test_card_life_cycle(local: InProcessTransport, card_keys: Keys) -> None:
         channel.transmit(CommandAPDU(0x80, 0xF0, 0x80, state)).check()
     assert channel.transmit(CommandAPDU(0x80, 0xF0, 0x80, profile.OP_READY)).sw == 0x6985
     status = channel.transmit(CommandAPDU(0x80, 0xF2, 0x80, 0x02, b"\x4f\x00", 256)).check()
-    assert status.endswith(b"\x9f\x70\x01\x0f")
+    entry = tlv.find(status, 0xE3) or b""
+    assert tlv.find(entry, 0x9F70) == b"\x0f"
     channel.transmit(CommandAPDU(0x80, 0xF0, 0x80, profile.CARD_LOCKED)).check()
     assert local.transmit(commands.select_aid(profile.LDS_AID)).sw == 0x6A82
     channel = _open(local, card_keys, profile.ISD_AID)

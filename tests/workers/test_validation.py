@@ -137,6 +137,9 @@ class _OneSlowRecord:
             raise RegistryUnavailable("timed out")
         return self.inner.lookup_many(numbers)  # type: ignore[attr-defined,no-any-return]
 
+    def healthy(self) -> bool:
+        return True  # the registry is up: only one record times out
+
 
 def test_one_slow_record_does_not_hold_the_others(vruntime: Runtime, clerk: User) -> None:
     citizens = eligible(16)

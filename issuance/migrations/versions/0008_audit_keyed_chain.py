@@ -1,6 +1,6 @@
 """audit chain keyed by HMAC; the head only advances; no TRUNCATE of the audit tables;
 vault key ids and keyed image digests (the plain SHA-256 of each image is dropped);
-sign-in throttles and server-side sessions
+sign-in throttles and server-side sessions; a photo override names the photo it accepts
 
 Revision ID: 0008
 Revises: 0003
@@ -48,6 +48,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('key_id', sa.String(length=16), server_default='', nullable=False))
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('photo_override_image_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('photo_override_digest', sa.String(length=80), nullable=True))
+    # An override from before names no photo, so it accepts none (the supervisor decides again).
+    op.execute("UPDATE applications SET photo_override_by = NULL")
     with op.batch_alter_table('biometric_images', schema=None) as batch_op:
         batch_op.add_column(sa.Column('key_id', sa.String(length=16), server_default='', nullable=False))
         batch_op.add_column(sa.Column('digest', sa.String(length=80), server_default='', nullable=False))
@@ -114,6 +119,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_biometric_images_key_id'))
         batch_op.drop_column('digest')
         batch_op.drop_column('key_id')
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.drop_column('photo_override_digest')
+        batch_op.drop_column('photo_override_image_id')
     with op.batch_alter_table('user_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
     op.drop_table('user_sessions')
