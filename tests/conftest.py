@@ -11,12 +11,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
 from issuance import migrate
 from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import Role, User
 from issuance.runtime import Runtime, audit_anchor
+from issuance.web.app import create_app
 from tests.databases import reset_postgres
 from tests.factories import make_user
 from workers.queues import open_queue
@@ -94,6 +96,15 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     rt = Runtime(settings)
     yield rt
     rt.close()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The whole web app on the test's settings, its lifespan running."""
+    app = create_app(settings)
+    with TestClient(app) as c:
+        yield c
+    app.state.runtime.close()
 
 
 @pytest.fixture

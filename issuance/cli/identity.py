@@ -15,6 +15,7 @@ import click
 from sqlalchemy import select
 
 from issuance import signin
+from issuance.cli.context import runtime_of
 from issuance.models import User
 from issuance.roles import Permission, PermissionDenied, authorize
 from issuance.runtime import Runtime
@@ -35,6 +36,12 @@ def has_users(rt: Runtime) -> bool:
     """False only on a database where no account exists yet (first-admin bootstrap)."""
     with rt.db.session() as s:
         return s.scalar(select(User.id).limit(1)) is not None
+
+
+def acting(ctx: click.Context, name: str | None, permission: Permission) -> tuple[Runtime, User]:
+    """The command's runtime and the signed-in user it acts as."""
+    rt = runtime_of(ctx)
+    return rt, sign_in_as(rt, name, permission)
 
 
 def sign_in_as(rt: Runtime, name: str | None, permission: Permission) -> User:

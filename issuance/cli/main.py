@@ -13,7 +13,7 @@ from sqlalchemy import select
 from enrollment.cli import photo
 from issuance import audit, migrate, signin
 from issuance.cli.context import runtime_of, settings_of
-from issuance.cli.identity import as_option, has_users, sign_in_as
+from issuance.cli.identity import acting, as_option, has_users, sign_in_as
 from issuance.cli.ops import COMMANDS
 from issuance.cli.vault import vault
 from issuance.config import ConfigError, load_settings
@@ -132,8 +132,7 @@ def user_add(
 @click.pass_context
 def user_list(ctx: click.Context, as_name: str | None) -> None:
     """Every account with its role, site and status."""
-    rt = runtime_of(ctx)
-    sign_in_as(rt, as_name, Permission.MANAGE_USERS)
+    rt, _ = acting(ctx, as_name, Permission.MANAGE_USERS)
     with rt.db.session() as s:
         for u in s.scalars(select(User).order_by(User.username)):
             click.echo(f"{u.username:<20} {u.role:<11} {u.site:<8} {'active' if u.active else 'disabled'}")
@@ -146,8 +145,7 @@ def user_list(ctx: click.Context, as_name: str | None) -> None:
 @click.pass_context
 def user_disable(ctx: click.Context, name: str, enable: bool, as_name: str | None) -> None:
     """Disable account NAME (its sign-ins and tokens stop working at once)."""
-    rt = runtime_of(ctx)
-    admin = sign_in_as(rt, as_name, Permission.MANAGE_USERS)
+    rt, admin = acting(ctx, as_name, Permission.MANAGE_USERS)
     try:
         with rt.db.transaction() as s:
             set_active(s, name, enable, actor=admin.username)
@@ -163,8 +161,7 @@ def user_disable(ctx: click.Context, name: str, enable: bool, as_name: str | Non
 @click.pass_context
 def user_unlock(ctx: click.Context, subject: str, address: bool, as_name: str | None) -> None:
     """Lift the sign-in lockout and delay of account SUBJECT (or of an address)."""
-    rt = runtime_of(ctx)
-    admin = sign_in_as(rt, as_name, Permission.MANAGE_USERS)
+    rt, admin = acting(ctx, as_name, Permission.MANAGE_USERS)
     scope = signin.ADDRESS if address else signin.ACCOUNT
     with rt.db.transaction() as s:
         done = signin.unlock(s, scope, subject, actor=admin.username)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from issuance.batches import BatchError, batch_counts, create_batch
 from issuance.cli.context import runtime_of, settings_of
-from issuance.cli.identity import as_option, sign_in_as
+from issuance.cli.identity import acting, as_option
 from issuance.demo import population
 from issuance.equipment import add_printer, add_station
 from issuance.models import Application, Batch
@@ -31,8 +31,7 @@ def site() -> None:
 @click.pass_context
 def site_add(ctx: click.Context, code: str, name: str, as_name: str | None) -> None:
     """Register site CODE."""
-    rt = runtime_of(ctx)
-    admin = sign_in_as(rt, as_name, Permission.CONFIGURE)
+    rt, admin = acting(ctx, as_name, Permission.CONFIGURE)
     try:
         with rt.db.transaction() as s:
             add_site(s, code, name, actor=admin.username)
@@ -70,8 +69,7 @@ def station() -> None:
 @click.pass_context
 def station_add(ctx: click.Context, code: str, site: str, reader: str, as_name: str | None) -> None:
     """Register encoding station CODE at SITE."""
-    rt = runtime_of(ctx)
-    admin = sign_in_as(rt, as_name, Permission.CONFIGURE)
+    rt, admin = acting(ctx, as_name, Permission.CONFIGURE)
     with rt.db.transaction() as s:
         _known_site(s, site)
         add_station(s, code, site, reader, actor=admin.username)
@@ -93,8 +91,7 @@ def printer() -> None:
 def printer_add(ctx: click.Context, code: str, site: str, kind: str, destination: str,
                 as_name: str | None) -> None:
     """Register printer CODE at SITE."""
-    rt = runtime_of(ctx)
-    admin = sign_in_as(rt, as_name, Permission.CONFIGURE)
+    rt, admin = acting(ctx, as_name, Permission.CONFIGURE)
     with rt.db.transaction() as s:
         _known_site(s, site)
         add_printer(s, code, site, kind, destination, actor=admin.username)
@@ -116,8 +113,7 @@ def batch() -> None:
 def batch_create(ctx: click.Context, site: str, max_size: int, stations: tuple[str, ...],
                  printer_code: str | None, as_name: str | None) -> None:
     """Gather approved applications of SITE into a new batch."""
-    rt = runtime_of(ctx)
-    supervisor = sign_in_as(rt, as_name, Permission.MANAGE_BATCHES)
+    rt, supervisor = acting(ctx, as_name, Permission.MANAGE_BATCHES)
     try:
         with rt.db.transaction() as s:
             made = create_batch(s, site, Actor(supervisor.username, site), max_size=max_size,
@@ -139,8 +135,7 @@ def batch_create(ctx: click.Context, site: str, max_size: int, stations: tuple[s
 @click.pass_context
 def batch_show(ctx: click.Context, number: str, as_name: str | None) -> None:
     """Counts per state of batch NUMBER."""
-    rt = runtime_of(ctx)
-    sign_in_as(rt, as_name, Permission.MANAGE_BATCHES)
+    rt, _ = acting(ctx, as_name, Permission.MANAGE_BATCHES)
     with rt.db.session() as s:
         found = s.scalars(select(Batch).where(Batch.number == number)).first()
         if found is None:
@@ -159,8 +154,7 @@ def exception_group() -> None:
 @click.pass_context
 def exception_list(ctx: click.Context, as_name: str | None) -> None:
     """Applications waiting in `exception`, with their reasons."""
-    rt = runtime_of(ctx)
-    sign_in_as(rt, as_name, Permission.RESOLVE_EXCEPTIONS)
+    rt, _ = acting(ctx, as_name, Permission.RESOLVE_EXCEPTIONS)
     with rt.db.session() as s:
         held = s.scalars(select(Application).where(Application.state == ApplicationState.EXCEPTION)
                          .order_by(Application.id))
@@ -179,8 +173,7 @@ def exception_list(ctx: click.Context, as_name: str | None) -> None:
 def exception_resolve(ctx: click.Context, number: str, approve: bool, reason: str, as_name: str | None,
                       by_name: str | None) -> None:
     """Approve or reject application NUMBER held in exception."""
-    rt = runtime_of(ctx)
-    reviewer = sign_in_as(rt, as_name or by_name, Permission.RESOLVE_EXCEPTIONS)
+    rt, reviewer = acting(ctx, as_name or by_name, Permission.RESOLVE_EXCEPTIONS)
     try:
         with rt.db.transaction() as s:
             app_id = s.scalars(select(Application.id).where(Application.number == number)).first()

@@ -6,8 +6,7 @@ import os
 
 import click
 
-from issuance.cli.context import runtime_of
-from issuance.cli.identity import as_option, sign_in_as
+from issuance.cli.identity import acting, as_option
 from issuance.roles import Permission
 from issuance.vault import KEY_ENV, Vault, new_key
 from issuance.vault_rotation import remaining, reseal_all
@@ -25,8 +24,7 @@ def vault() -> None:
 @click.pass_context
 def vault_rotate(ctx: click.Context, resume: bool, batch_size: int, as_name: str | None) -> None:
     """Make a new key current and re-seal every image under it; older keys stay to open old copies."""
-    rt = runtime_of(ctx)
-    admin = sign_in_as(rt, as_name, Permission.MANAGE_KEYS)
+    rt, admin = acting(ctx, as_name, Permission.MANAGE_KEYS)
     key_dir = rt.settings.effective_key_dir
     if not resume:
         if os.environ.get(KEY_ENV):

@@ -121,6 +121,10 @@ def _respond(status: int, content: dict[str, Any], headers: Mapping[str, str] | 
 
 def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:  # FastAPI's "error parsing the body": a body that is not JSON at all
+        error = {"field": "body", "rule": "json_invalid", "en": "the body is not valid JSON",
+                 "ar": PARSE_RULES_AR["json_"]}
+        return _respond(422, body(422, "the body is not valid JSON", [error]))
     return _respond(exc.status_code, from_detail(exc.status_code, exc.detail), exc.headers)
 
 

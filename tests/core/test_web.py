@@ -10,20 +10,10 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from issuance import auth
-from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import Role
 from issuance.roles import allows
-from issuance.web.app import create_app
 from tests.factories import TEST_PASSWORD, make_user
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings)
-    with TestClient(app) as c:
-        yield c
-    app.state.runtime.close()
 
 
 def _sign_in(client: TestClient, name: str) -> dict[str, str]:

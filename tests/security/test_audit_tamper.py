@@ -68,6 +68,13 @@ def _verify(settings: Settings) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def _verify_fails(settings: Settings) -> str:
+    """`audit verify` exits 1; what it said."""
+    code, out = _verify(settings)
+    assert code == 1, out
+    return out
+
+
 def _events(db: Database) -> list[AuditEvent]:
     with db.session() as s:
         return list(s.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
@@ -98,15 +105,15 @@ def _plain_rehash(db: Database, tail_from: int = 1) -> list[str]:
 def test_edited_entry(db: Database, settings: Settings) -> None:
     _append(db, 5)
     _as_dba(db, "UPDATE audit_events SET actor = 'mallory' WHERE seq = 3")
-    code, out = _verify(settings)
-    assert code == 1 and "entry 3 was altered" in out
+    out = _verify_fails(settings)
+    assert "entry 3 was altered" in out
 
 
 def test_deleted_middle_entry(db: Database, settings: Settings) -> None:
     _append(db, 5)
     _as_dba(db, "DELETE FROM audit_events WHERE seq = 2")
-    code, out = _verify(settings)
-    assert code == 1 and "entry 2 is missing" in out
+    out = _verify_fails(settings)
+    assert "entry 2 is missing" in out
 
 
 def test_deleted_tail_with_the_head_rewound(db: Database, settings: Settings) -> None:
@@ -114,22 +121,22 @@ def test_deleted_tail_with_the_head_rewound(db: Database, settings: Settings) ->
     fourth = _events(db)[3].hash
     _as_dba(db, "DELETE FROM audit_events WHERE seq = 5",
             f"UPDATE audit_head SET seq = 4, hash = '{fourth}'")
-    code, out = _verify(settings)
-    assert code == 1 and "entries after 4 are gone" in out and "names entry 5" in out
+    out = _verify_fails(settings)
+    assert "entries after 4 are gone" in out and "names entry 5" in out
 
 
 def test_deleted_head_row(db: Database, settings: Settings) -> None:
     _append(db, 3)
     _as_dba(db, "DELETE FROM audit_head")
-    code, out = _verify(settings)
-    assert code == 1 and "head row is missing" in out
+    out = _verify_fails(settings)
+    assert "head row is missing" in out
 
 
 def test_whole_chain_recomputed_with_the_triggers_restored(db: Database, settings: Settings) -> None:
     _checkpointed(db, settings, 4)
     _as_dba(db, "UPDATE audit_events SET actor = 'mallory' WHERE seq = 2", *_plain_rehash(db))
-    code, out = _verify(settings)
-    assert code == 1 and "entry 1 was altered or forged" in out
+    out = _verify_fails(settings)
+    assert "entry 1 was altered or forged" in out
 
 
 def test_recomputed_tail_after_the_last_checkpoint_still_fails_the_hmac(
@@ -138,8 +145,8 @@ def test_recomputed_tail_after_the_last_checkpoint_still_fails_the_hmac(
     _checkpointed(db, settings, 3)
     _append(db, 2)
     _as_dba(db, "UPDATE audit_events SET details = '{}' WHERE seq = 5", *_plain_rehash(db, tail_from=4))
-    code, out = _verify(settings)
-    assert code == 1 and "entry 4 was altered or forged" in out
+    out = _verify_fails(settings)
+    assert "entry 4 was altered or forged" in out
 
 
 def test_restored_older_database_copy(db: Database, settings: Settings) -> None:
@@ -155,8 +162,8 @@ def test_restored_older_database_copy(db: Database, settings: Settings) -> None:
     shutil.copy(path.with_suffix(".old"), path)
     for suffix in ("-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    code, out = _verify(settings)
-    assert code == 1 and "entries after 3 are gone" in out and "older copy" in out
+    out = _verify_fails(settings)
+    assert "entries after 3 are gone" in out and "older copy" in out
 
 
 def test_forged_entry_appended_through_the_guards(db: Database, settings: Settings) -> None:
@@ -174,8 +181,8 @@ def test_forged_entry_appended_through_the_guards(db: Database, settings: Settin
             " 'user', '99', '', '', '{}', :prev, :hash, :kid)"),
             {"ts": last.ts, "prev": forged.prev_hash, "hash": forged.hash, "kid": forged.key_id})
         conn.execute(text("UPDATE audit_head SET seq = 3, hash = :h"), {"h": forged.hash})
-    code, out = _verify(settings)
-    assert code == 1 and "entry 3 was altered or forged" in out
+    out = _verify_fails(settings)
+    assert "entry 3 was altered or forged" in out
 
 
 def test_altered_checkpoint_line(db: Database, settings: Settings) -> None:
@@ -184,8 +191,8 @@ def test_altered_checkpoint_line(db: Database, settings: Settings) -> None:
     line = json.loads(path.read_text().splitlines()[0])
     line["seq"] += 1
     path.write_text(json.dumps(line) + "\n")
-    code, out = _verify(settings)
-    assert code == 1 and "line 1" in out and "signature does not verify" in out
+    out = _verify_fails(settings)
+    assert "line 1" in out and "signature does not verify" in out
 
 
 def test_head_only_advances_to_the_newest_entry(db: Database) -> None:

@@ -18,14 +18,6 @@ from issuance.web.app import create_app
 from tests.factories import TEST_PASSWORD, make_user
 
 
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings)
-    with TestClient(app) as c:
-        yield c
-    app.state.runtime.close()
-
-
 def test_every_answer_carries_the_headers(db: Database, client: TestClient) -> None:
     make_user(db, "amal", Role.CLERK)
     token = client.post("/api/session", json={"username": "amal", "password": TEST_PASSWORD}).json()["token"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -11,11 +9,9 @@ from sqlalchemy import func, select
 import enrollment.api
 from enrollment.rules import NationalNumberRule
 from enrollment.sample_photos import sample_portrait
-from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import Application, BiometricImage, Role
-from issuance.web.app import create_app
-from tests.factories import TEST_PASSWORD, make_user
+from tests.factories import signed_in
 
 APPLICANT = {
     "first_name_ar": "محمد", "father_name_ar": "أحمد", "grandfather_name_ar": "علي",
@@ -27,23 +23,10 @@ BASE = "/api/enrollment/applications"
 HUGE_IDS = [2**31, 2**63, 2**64 + 1, 10**30]
 
 
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings)
-    with TestClient(app) as c:
-        yield c
-    app.state.runtime.close()
-
-
-def _headers(client: TestClient, db: Database, name: str, role: Role = Role.CLERK) -> dict[str, str]:
-    make_user(db, name, role)
-    r = client.post("/api/session", json={"username": name, "password": TEST_PASSWORD})
-    return {"Authorization": f"Bearer {r.json()['token']}"}
-
 
 @pytest.fixture
-def clerk(client: TestClient, db: Database) -> dict[str, str]:
-    return _headers(client, db, "amal")
+def clerk(client: TestClient, db: Database) -> dict[str, str]:  # headers, not the user
+    return signed_in(client, db, "amal")
 
 
 def _draft(client: TestClient, headers: dict[str, str], **changes: str) -> int:
@@ -90,7 +73,7 @@ def test_a_letter_icao_does_not_transliterate_is_a_field_error(
 def test_ids_beyond_the_database_range_are_422_not_500(
     client: TestClient, db: Database, clerk: dict[str, str], huge: int,
 ) -> None:
-    boss = _headers(client, db, "boss", Role.SUPERVISOR)
+    boss = signed_in(client, db, "boss", Role.SUPERVISOR)
     calls = [
         client.get(f"{BASE}/{huge}", headers=clerk),
         client.get(f"{BASE}/{huge}/receipt", headers=clerk),
@@ -127,7 +110,7 @@ def test_sign_in_with_nul_is_422_and_never_echoes_the_password(client: TestClien
 
 
 def test_supervisor_text_with_nul_is_422(client: TestClient, db: Database) -> None:
-    boss = _headers(client, db, "boss", Role.SUPERVISOR)
+    boss = signed_in(client, db, "boss", Role.SUPERVISOR)
     r = client.post("/api/exceptions/1/decision", json={"approve": True, "reason": "ok\x00"}, headers=boss)
     assert r.status_code == 422 and _one_shape(r.json())[0]["field"] == "reason"
     r = client.get("/api/batches/B%00X", headers=boss)
@@ -169,7 +152,7 @@ def test_ownership_and_state_are_checked_before_any_decoding(
     client: TestClient, clerk: dict[str, str], db: Database, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     app_id = _draft(client, clerk)
-    other = _headers(client, db, "rana")
+    other = signed_in(client, db, "rana")
 
     def never(*_: object, **__: object) -> None:
         raise AssertionError("decoded an upload for an application the clerk may not touch")
@@ -188,7 +171,7 @@ def test_ownership_and_state_are_checked_before_any_decoding(
 
 
 def test_every_failure_has_the_one_shape(client: TestClient, clerk: dict[str, str], db: Database) -> None:
-    operator = _headers(client, db, "omar", Role.OPERATOR)
+    operator = signed_in(client, db, "omar", Role.OPERATOR)
     app_id = _draft(client, clerk)
     answers = {
         401: client.get("/api/me"),

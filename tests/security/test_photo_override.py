@@ -14,7 +14,7 @@ from issuance.review import OverrideRefused, override_photo
 from issuance.runtime import Runtime
 from issuance.states import ApplicationState
 from issuance.web.app import create_app
-from tests.factories import TEST_PASSWORD, enroll_citizens, make_user
+from tests.factories import bearer, enroll_citizens, make_user
 from tests.workers.conftest import eligible, registry_db, vruntime, vsettings  # noqa: F401
 from workers import validation
 
@@ -49,8 +49,7 @@ def draft(vruntime: Runtime, clerk: User) -> int:  # noqa: F811
 def boss_client(vruntime: Runtime, boss: User) -> Iterator[tuple[TestClient, dict[str, str]]]:  # noqa: F811
     app = create_app(vruntime.settings)
     with TestClient(app) as client:
-        token = client.post("/api/session", json={"username": "boss", "password": TEST_PASSWORD}).json()
-        yield client, {"Authorization": f"Bearer {token['token']}"}
+        yield client, bearer(client, "boss")
     app.state.runtime.close()
 
 

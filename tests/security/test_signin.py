@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 import time
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,18 +15,10 @@ from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import AuditEvent, Role
 from issuance.users import set_active
-from issuance.web.app import create_app
 from tests.factories import TEST_PASSWORD, make_user
 
 T0 = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings)
-    with TestClient(app) as c:
-        yield c
-    app.state.runtime.close()
 
 
 def _post(client: TestClient, name: str, password: str) -> int:
