@@ -275,7 +275,8 @@ def test_oversized_or_malformed_applicant_json_is_refused(
     huge = {**APPLICANT, "address": "x" * (70 * 1024)}
     r = client.post("/api/enrollment/applications", json=huge, headers=clerk_headers)
     assert r.status_code == 413
-    r = client.post("/api/enrollment/applications", content=b"[1, 2", headers=clerk_headers)
+    r = client.post("/api/enrollment/applications", content=b"[1, 2",
+                    headers={**clerk_headers, "Content-Type": "application/json"})
     assert r.status_code == 422
 
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from issuance.cli.main import main
 from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import AuditEvent
+from issuance.runtime import audit_anchor
 
 GUARDED = ("audit_events", "audit_head")
 SQLITE_TRIGGERS = ("audit_events_no_update", "audit_events_no_delete", "audit_head_no_insert",
@@ -234,3 +236,21 @@ def test_checkpoint_signatures_verify_with_openssl(db: Database, settings: Setti
     (tmp_path / "payload").write_bytes(point.payload().replace(b'"seq":2', b'"seq":3'))
     forged = _openssl_verify(tmp_path)
     assert forged.returncode != 0
+
+
+def test_audited_writes_sign_checkpoints_at_the_configured_interval(
+    database_url: str, settings: Settings,
+) -> None:
+    every_commit = replace(settings, audit_checkpoint_seconds=0)
+    db = Database(database_url, audit_anchor(every_commit))
+    try:
+        _append(db, 3)
+        with db.transaction() as s:  # a transaction that writes no entry signs nothing
+            s.execute(text("SELECT 1"))
+        with pytest.raises(RuntimeError), db.transaction() as s:  # nor does one rolled back
+            audit.record(s, audit.Entry(actor="clerk1", action="test.event"))
+            raise RuntimeError("rolled back")
+    finally:
+        db.dispose()
+    lines = [json.loads(line) for line in every_commit.effective_checkpoint_file.read_text().splitlines()]
+    assert [line["seq"] for line in lines] == [1, 2, 3]
