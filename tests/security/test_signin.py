@@ -15,7 +15,7 @@ from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import AuditEvent, Role
 from issuance.users import set_active
-from tests.factories import TEST_PASSWORD, make_user
+from tests.factories import TEST_PASSWORD, make_user, signed_in
 
 T0 = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 
@@ -150,3 +150,16 @@ def test_disabled_account_tokens_stop(db: Database, client: TestClient) -> None:
     with db.transaction() as s:
         set_active(s, "amal", False, actor="admin1")
     assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_an_admin_lifts_a_lockout_over_the_api(db: Database, client: TestClient) -> None:
+    make_user(db, "amal", Role.CLERK)
+    for i in range(signin.LOCK_AFTER["account"]):  # each after the previous delay has passed
+        _attempt(db, "amal", "wrong password", T0 + i * (signin.MAX_DELAY + dt.timedelta(seconds=1)))
+    assert _post(client, "amal", TEST_PASSWORD) == 429
+    admin = signed_in(client, db, "admin1", Role.ADMIN)
+    body = {"scope": "account", "subject": "amal"}
+    assert client.post("/api/sign-in-locks/unlock", json=body, headers=admin).json() == {"unlocked": True}
+    assert _post(client, "amal", TEST_PASSWORD) == 200
+    other = signed_in(client, db, "omar", Role.CLERK)
+    assert client.post("/api/sign-in-locks/unlock", json=body, headers=other).status_code == 403
