@@ -114,6 +114,13 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER audit_head_{name}")
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_column('key_id')
+    if op.get_bind().dialect.name == "sqlite":
+        # Dropping a column makes SQLite copy the table, and the copy lost 0001's guards.
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER IF NOT EXISTS audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events "
+                "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
+            )
     with op.batch_alter_table('biometric_images', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sha256', sa.String(length=64), server_default='', nullable=False))
         batch_op.drop_index(batch_op.f('ix_biometric_images_key_id'))
