@@ -15,11 +15,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from alembic import command
 from click.testing import CliRunner
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from issuance import audit
+from issuance import audit, migrate
 from issuance.audit_checkpoints import Checkpoint
 from issuance.cli.main import main
 from issuance.config import Settings
@@ -254,3 +255,21 @@ def test_audited_writes_sign_checkpoints_at_the_configured_interval(
         db.dispose()
     lines = [json.loads(line) for line in every_commit.effective_checkpoint_file.read_text().splitlines()]
     assert [line["seq"] for line in lines] == [1, 2, 3]
+
+
+def test_guards_survive_a_downgrade_and_upgrade_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cycle.db'}"
+    migrate.upgrade(url)
+    command.downgrade(migrate.alembic_config(url), "0003")
+    migrate.upgrade(url)
+    names = set(_sqlite_trigger_names(url))
+    assert set(SQLITE_TRIGGERS) <= names
+
+
+def _sqlite_trigger_names(url: str) -> list[str]:
+    database = Database(url)
+    try:
+        with database.engine.connect() as conn:
+            return [r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))]
+    finally:
+        database.dispose()
