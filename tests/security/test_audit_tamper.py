@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -153,20 +152,22 @@ def test_recomputed_tail_after_the_last_checkpoint_still_fails_the_hmac(
 
 
 def test_restored_older_database_copy(db: Database, settings: Settings) -> None:
-    if db.dialect != "sqlite":
-        pytest.skip("a file copy is the SQLite way; PostgreSQL is covered by the tail test")
-    path = Path(db.url.removeprefix("sqlite:///"))
     _append(db, 3)
-    db.dispose()
-    shutil.copy(path, path.with_suffix(".old"))
+    with db.engine.connect() as conn:  # the backup: every audit row as it stood
+        events = [dict(r._mapping) for r in conn.execute(text("SELECT * FROM audit_events"))]
+        head = dict(conn.execute(text("SELECT * FROM audit_head")).one()._mapping)
     _append(db, 3)
-    _verify(settings)  # checkpoint at 6
-    db.dispose()
-    shutil.copy(path.with_suffix(".old"), path)
-    for suffix in ("-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    _verify(settings)  # a checkpoint at entry 6
+    restore = [f"INSERT INTO audit_events ({', '.join(e)}) VALUES ({', '.join(_sql(v) for v in e.values())})"
+               for e in events]
+    _as_dba(db, "DELETE FROM audit_events", "DELETE FROM audit_head", *restore,
+            f"INSERT INTO audit_head (id, seq, hash) VALUES ({head['id']}, {head['seq']}, '{head['hash']}')")
     out = _verify_fails(settings)
     assert "entries after 3 are gone" in out and "older copy" in out
+
+
+def _sql(value: object) -> str:
+    return str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
 
 
 def test_forged_entry_appended_through_the_guards(db: Database, settings: Settings) -> None:
