@@ -9,7 +9,7 @@ RUNTIME_PACKAGES=(python3 python3-venv python3-dev gcc swig libpcsclite-dev libp
                   libfribidi0 fonts-noto-core fonts-ocr-b)
 # What the test suite adds: the real services the tests talk to.
 TEST_PACKAGES=(pcscd vsmartcard-vpcd pcsc-tools opensc softhsm2 cups printer-driver-cups-pdf
-               poppler-utils chromium redis-server postgresql)
+               poppler-utils chromium redis-server postgresql openssl)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
