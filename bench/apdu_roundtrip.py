@@ -13,9 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-from personalization.kdf import GP_TEST_KEY
-from personalization.pcsc_transport import PcscTransport
-from personalization.transport import InProcessTransport, Transport
+from personalization.protocol.kdf import GP_TEST_KEY
+from personalization.transport.base import Transport
+from personalization.transport.in_process import InProcessTransport
+from personalization.transport.pcsc import PcscTransport
 from personalization.virtual_card import VirtualCard
 from personalization.vpcd import VirtualReaderSlot
 

@@ -15,14 +15,17 @@ from pathlib import Path
 
 from personalization import commands
 from personalization.apdu import CommandAPDU
-from personalization.kdf import GP_TEST_KEY
-from personalization.pcsc_transport import PcscTransport
+from personalization.lds import profile
+from personalization.lds.profile import AC_BAC, AC_NEVER
 from personalization.protocol import active_auth, chip_auth, pace
 from personalization.protocol.ec_params import by_id
 from personalization.protocol.inspection import read_and_authenticate
-from personalization.transport import InProcessTransport, Transport
-from personalization.virtual_card import VirtualCard, profile
-from personalization.virtual_card.filesystem import AC_BAC, AC_NEVER, ElementaryFile
+from personalization.protocol.kdf import GP_TEST_KEY
+from personalization.transport.base import Transport
+from personalization.transport.in_process import InProcessTransport
+from personalization.transport.pcsc import PcscTransport
+from personalization.virtual_card import VirtualCard
+from personalization.virtual_card.filesystem import ElementaryFile
 from personalization.vpcd import VirtualReaderSlot
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,8 +65,8 @@ def _pace_only(transport: Transport) -> None:
 
 def _full(transport: Transport) -> None:
     report = read_and_authenticate(transport, pace.PacePassword.can(CAN))
-    if report.verdict != "genuine chip":
-        raise SystemExit(report.verdict)
+    if report.chip_verdict != "genuine chip":
+        raise SystemExit(report.chip_verdict)
 
 
 def measure(transport: Transport, rounds: int) -> dict[str, float]:

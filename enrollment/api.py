@@ -14,15 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from enrollment.application_kind import KIND_FIELDS, validate_kind
-from enrollment.crop import CropError, chip_jpeg, make_compliant_crop, make_token_image
 from enrollment.errors import ValidationError
 from enrollment.fields import Applicant, validate_applicant
-from enrollment.image_intake import DEFAULT_LIMITS, ImageRejected, check_declared_type, decode_image
 from enrollment.mrz_name import propose_mrz_name
-from enrollment.photo_quality import assess_photo
+from enrollment.photo.checks import assess_photo
+from enrollment.photo.crop import CropError, chip_jpeg, make_compliant_crop, make_token_image
+from enrollment.photo.intake import DEFAULT_LIMITS, ImageRejected, check_declared_type, decode_image
+from enrollment.photo.thresholds import thresholds_from_config
 from enrollment.rules import rules_from_config
 from enrollment.signature import SIGNATURE_BOX, SignatureRejected, prepare_signature
-from enrollment.thresholds import thresholds_from_config
 from enrollment.transliteration import transliterate_components
 from issuance.applications import open_application, submit
 from issuance.biometrics import ImageMeta, load_biometric, remove_biometric, store_biometric

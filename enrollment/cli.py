@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 from PIL import Image
 
-from enrollment.crop import CropError, make_compliant_crop
-from enrollment.image_intake import ImageRejected, decode_image
-from enrollment.photo_quality import assess_photo
+from enrollment.photo.checks import assess_photo
+from enrollment.photo.crop import CropError, make_compliant_crop
+from enrollment.photo.descriptor import SAME_PERSON_DISTANCE, NoSingleFace, compare, face_descriptor
+from enrollment.photo.intake import ImageRejected, decode_image
 
 EXIT_PASS, EXIT_FAIL, EXIT_UNREADABLE = 0, 1, 2
 
@@ -63,3 +64,20 @@ def crop(file: Path, out: Path) -> None:
     fmt = "JPEG" if out.suffix.lower() in (".jpg", ".jpeg") else "PNG"
     result.save(out, fmt, **({"quality": 95} if fmt == "JPEG" else {}))
     click.echo(f"wrote {out} ({result.width}x{result.height})")
+
+
+@photo.command(name="compare")
+@click.argument("first", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("second", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--threshold", type=float, default=SAME_PERSON_DISTANCE, show_default=True,
+              help="Descriptor distance under which the faces are one person.")
+def compare_faces(first: Path, second: Path, threshold: float) -> None:
+    """1:1: is the face in FIRST the person in SECOND? Exit 0 same, 1 different, 2 unusable."""
+    try:
+        result = compare(face_descriptor(_load(first)), face_descriptor(_load(second)), threshold)
+    except NoSingleFace as exc:
+        click.echo(f"unusable: {exc}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    verdict = "same person" if result.same_person else "different people"
+    click.echo(f"distance {result.distance:.3f} (threshold {threshold:g}): {verdict}")
+    sys.exit(EXIT_PASS if result.same_person else EXIT_FAIL)

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from enrollment.image_intake import DEFAULT_LIMITS, IntakeLimits, decode_image
+from enrollment.photo.intake import DEFAULT_LIMITS, IntakeLimits, decode_image
 
 # Signature box on the card front at 300 dpi (about 30 x 10 mm).
 SIGNATURE_BOX = (354, 118)

@@ -14,6 +14,10 @@ SECRET_WORDS = frozenset({
 SECRET_NAMES = frozenset({"apikey", "sessiontoken", "accesstoken", "newpassword", "userpin", "mackey"})
 # A name ending in an identifier word names a secret without holding it ("key_id", "token_id").
 IDENTIFIER_WORDS = frozenset({"id", "ids"})
+# Names whose values are public identifiers that look random by design (a public key's fingerprint,
+# a certificate serial, a keyed digest, a key check value): their values are not refused.
+PUBLIC_VALUE_WORDS = frozenset({"fingerprint", "serial", "digest", "hash", "thumbprint", "kcv"})
+PUBLIC_VALUE_NAMES = frozenset({"checkvalue"})
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 # Bare values that look like key material: PEM blocks, and hex or base64 strings of key length.
@@ -39,6 +43,12 @@ def is_secret_name(name: str) -> bool:
     return bool(SECRET_WORDS.intersection(words)) or "".join(words) in SECRET_NAMES
 
 
+def names_public_value(name: str) -> bool:
+    """True for a field that holds a public identifier (a fingerprint, serial or digest)."""
+    words = field_words(name)
+    return bool(words) and ("".join(words) in PUBLIC_VALUE_NAMES or words[-1] in PUBLIC_VALUE_WORDS)
+
+
 def looks_like_key_material(value: object) -> bool:
     """True for raw bytes, PEM blocks and bare hex/base64 strings of 16 bytes or more."""
     if isinstance(value, bytes | bytearray | memoryview):
@@ -61,7 +71,8 @@ def check_no_secrets(value: Any, path: str = "details") -> None:
             where = f"{path}.{key}"
             if is_secret_name(str(key)):
                 raise AuditSecretError(f"audit {where}: field {key!r} looks like a secret; not logged")
-            check_no_secrets(inner, where)
+            if not (names_public_value(str(key)) and isinstance(inner, str)):
+                check_no_secrets(inner, where)
     elif isinstance(value, list | tuple | set | frozenset):
         for i, inner in enumerate(value):
             check_no_secrets(inner, f"{path}[{i}]")

@@ -35,6 +35,9 @@ class Settings:
     keystore_path: str = ""
     pkcs11_library: str = "/usr/lib/softhsm/libsofthsm2.so"
     pkcs11_token: str = "issuance"
+    # Secrets: from the environment (ISSUANCE_KEYSTORE_PASSPHRASE, ISSUANCE_PKCS11_PIN), never printed.
+    keystore_passphrase: str = field(default="", repr=False)
+    pkcs11_pin: str = field(default="", repr=False)
     card_transport: str = "virtual"
     reader: str = ""
     printer: str = "folder"
@@ -83,6 +86,11 @@ class Settings:
         if self.registry_database_url:
             return self.registry_database_url
         return f"sqlite:///{(self.data_dir / 'registry.db').as_posix()}"
+
+    @property
+    def effective_keystore_path(self) -> Path:
+        """The software keystore file: the configured one, or keys/keystore.json under the data folder."""
+        return Path(self.keystore_path) if self.keystore_path else self.data_dir / "keys" / "keystore.json"
 
     @property
     def uses_embedded_queue(self) -> bool:

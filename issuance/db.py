@@ -29,9 +29,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
-    # Take the write lock at BEGIN so a compare-and-set never upgrades a read lock and deadlocks.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+WRITES = {"issuance_writes": True}
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # A writing transaction takes the write lock at BEGIN, so a compare-and-set never upgrades a
+    # read lock and deadlocks; a reading one stays deferred, so WAL readers never queue behind it.
+    writes = conn.get_execution_options().get("issuance_writes", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def _private_sqlite_file(path: Path) -> None:
@@ -66,7 +71,7 @@ def make_engine(url: str) -> Engine:
         _private_sqlite_file(Path(parsed.database))
     engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
     event.listen(engine, "connect", _sqlite_pragmas)
-    event.listen(engine, "begin", _sqlite_begin_immediate)
+    event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -87,13 +92,25 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: commits on success, rolls back on any error."""
+        """One unit of work that writes: commits on success, rolls back on any error."""
         with self._sessions() as session, session.begin():
+            session.connection(execution_options=WRITES)
             yield session
 
     def session(self) -> Session:
-        """A plain session for reads; the caller manages its transaction."""
+        """A session for reads; to write with it, go through `begin_writing` first."""
         return self._sessions()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def begin_writing(session: Session) -> None:
+    """Start the session's next transaction as a writing one (SQLite: BEGIN IMMEDIATE).
+
+    A read transaction already open is ended first: upgrading it to a writer could fail on a
+    snapshot another writer has moved past. Loaded objects stay usable (no expiry on commit).
+    """
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options=WRITES)

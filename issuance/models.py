@@ -295,6 +295,19 @@ class BiometricImage(Base):
     application: Mapped[Application] = relationship(back_populates="biometrics")
 
 
+class FaceDescriptor(Base):
+    """The 128-d face descriptor of an approved application's photo, sealed in the vault (1:N search)."""
+
+    __tablename__ = "face_descriptors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), unique=True)
+    model: Mapped[str] = mapped_column(String(40))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Card(Base):
     """One physical card attempt for an application; a failed one is spoiled, never reused."""
 
@@ -324,6 +337,17 @@ class Card(Base):
     failure_step: Mapped[str | None] = mapped_column(String(64))
     failure_status_word: Mapped[str | None] = mapped_column(String(4))
     expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    issued_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Written by personalization, read by printing: the card's ATR, the DS key that signed its
+    # EF.SOD, the CAN printed on the card, and DG1's three TD1 lines as written (newline-joined).
+    atr: Mapped[str | None] = mapped_column(String(80))
+    ds_key_label: Mapped[str | None] = mapped_column(String(64))
+    can: Mapped[str | None] = mapped_column(String(6))
+    mrz: Mapped[str | None] = mapped_column(String(92))
+    # Each personalization step's outcome (APDUs, ms, status word), for supervisors and bench.
+    steps: Mapped[list[Any] | None] = mapped_column(JSON)
+    # A station's claim on the card: lapsed, the reconciler spoils the card and queues a new one.
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -362,3 +386,41 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class RevocationReason(StrEnum):
+    """CRL reason codes by their RFC 5280 §5.3.1 names (value 7 is unused there)."""
+
+    UNSPECIFIED = "unspecified"
+    KEY_COMPROMISE = "keyCompromise"
+    CA_COMPROMISE = "cACompromise"
+    AFFILIATION_CHANGED = "affiliationChanged"
+    SUPERSEDED = "superseded"
+    CESSATION_OF_OPERATION = "cessationOfOperation"
+    CERTIFICATE_HOLD = "certificateHold"
+    PRIVILEGE_WITHDRAWN = "privilegeWithdrawn"
+    AA_COMPROMISE = "aACompromise"
+
+
+class Revocation(Base):
+    """A certificate revoked by one of the issuer's CAs; the next CRL of that CA lists it."""
+
+    __tablename__ = "pki_revocations"
+    __table_args__ = (UniqueConstraint("issuer", "serial"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(64), index=True)
+    serial: Mapped[str] = mapped_column(String(42))
+    reason: Mapped[RevocationReason] = mapped_column(_enum(RevocationReason, "revocation_reason"))
+    revoked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+
+
+class KeyUse(Base):
+    """How many signatures a keystore key has made for the PKI (shown by `pki status`)."""
+
+    __tablename__ = "pki_key_usage"
+
+    label: Mapped[str] = mapped_column(String(64), primary_key=True)
+    signatures: Mapped[int] = mapped_column(Integer, default=0)
+    last_used: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

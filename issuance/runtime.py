@@ -13,6 +13,7 @@ from issuance.audit_keys import FileAuditKeys
 from issuance.config import Settings, load_settings
 from issuance.db import Database
 from issuance.keyfiles import private_dir
+from issuance.keystore import Keystore, open_keystore
 from issuance.registry.client import HttpRegistry, InProcessRegistry, Registry
 from issuance.registry.store import RegistryStore
 from issuance.vault import Vault
@@ -68,12 +69,19 @@ class Runtime:
         return InProcessRegistry(store, s.registry_latency_ms)
 
     @cached_property
+    def keystore(self) -> Keystore:
+        """The configured keystore; a PKCS#11 session opens on first use, in this process."""
+        return open_keystore(self.settings)
+
+    @cached_property
     def vault(self) -> Vault:
         return Vault.from_settings(self.settings.effective_key_dir)
 
     def close(self) -> None:
         if "db" in self.__dict__:
             self.db.dispose()
+        if "keystore" in self.__dict__:
+            self.keystore.close()
         registry = self.__dict__.get("registry")
         if isinstance(registry, InProcessRegistry):
             registry.store.close()

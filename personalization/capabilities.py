@@ -10,6 +10,7 @@ from personalization.channel import ApduSender
 from personalization.status_words import SW
 
 FID_EF_ATR = 0x2F01
+SFI_EF_ATR = 0x01
 
 
 def historical_bytes(atr: bytes) -> bytes:
@@ -84,16 +85,14 @@ class CardCapabilities:
 
 
 def read_capabilities(channel: ApduSender, atr: bytes) -> CardCapabilities:
-    """ATR capabilities refined by EF.ATR/INFO when the card has one (selects the MF)."""
+    """ATR capabilities refined by EF.ATR/INFO when the card has one.
+
+    One READ BINARY by short EF id 01 (ISO/IEC 7816-4 §12.7.1): right after reset the MF is current.
+    """
     caps = CardCapabilities.from_atr(atr)
     if not caps.extended_length:
         return caps
-    if channel.transmit(CommandAPDU(0x00, 0xA4, 0x00, 0x0C, b"\x3f\x00")).sw != SW.OK:
-        return caps
-    if channel.transmit(CommandAPDU(0x00, 0xA4, 0x02, 0x0C,
-                                    FID_EF_ATR.to_bytes(2, "big"))).sw != SW.OK:
-        return caps
-    answer = channel.transmit(CommandAPDU(0x00, 0xB0, 0x00, 0x00, le=256))
+    answer = channel.transmit(CommandAPDU(0x00, 0xB0, 0x80 | SFI_EF_ATR, 0x00, le=256))
     if answer.sw not in (SW.OK, SW.END_OF_FILE):
         return caps
     return caps.with_ef_atr(answer.data)

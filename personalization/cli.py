@@ -7,17 +7,27 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
 import click
 
-from personalization.kdf import GP_TEST_KEY
-from personalization.virtual_card import FaultPlan, VirtualCard, profile
+from issuance.cli.context import settings_of
+from issuance.keystore import KeystoreError, open_keystore
+from personalization.lds import profile
+from personalization.protocol.kdf import GP_TEST_KEY, StaticKeys
+from personalization.virtual_card import FaultPlan, VirtualCard
+from personalization.virtual_card.state import KeySource
 from personalization.vpcd import DEFAULT_HOST, DEFAULT_PORT, VirtualReaderSlot
 
 
-def _master_key(path: Path | None) -> bytes:
+def _master_key(ctx: click.Context, path: Path | None, label: str | None) -> KeySource:
+    if path is not None and label is not None:
+        raise click.BadParameter("give either --master-key-file or --master-key-label, not both")
+    if label is not None:
+        return _keystore_keys(ctx, label)
     if path is None:
         click.echo("warning: using the public GlobalPlatform test key (training stock only)",
                    err=True)
@@ -26,6 +36,17 @@ def _master_key(path: Path | None) -> bytes:
     if len(key) not in (16, 24, 32):
         raise click.BadParameter("master key must be 16, 24 or 32 bytes of hex")
     return key
+
+
+def _keystore_keys(ctx: click.Context, label: str) -> Callable[[bytes], StaticKeys]:
+    """Each card's keys derived in the keystore: the master key never reaches this process."""
+    try:
+        store = open_keystore(settings_of(ctx))
+        ctx.call_on_close(store.close)
+        store.derive_scp03(label, b"\x00")  # fail now, with one line, if the key is unusable
+    except KeystoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    return partial(store.derive_scp03, label)
 
 
 @click.group(name="card-sim")
@@ -39,10 +60,14 @@ def card_sim() -> None:
 @click.option("--first-serial", default=1, show_default=True, help="Serial of the first card.")
 @click.option("--master-key-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Issuer SCP03 master key (hex). Default: the GP test key.")
-def new_stock(directory: Path, count: int, first_serial: int, master_key_file: Path | None
-              ) -> None:
+@click.option("--master-key-label", default=None,
+              help="Label of the issuer's SCP03 master key in the configured keystore "
+                   "(see `issuance pki issue-master-key`).")
+@click.pass_context
+def new_stock(ctx: click.Context, directory: Path, count: int, first_serial: int,
+              master_key_file: Path | None, master_key_label: str | None) -> None:
     """Create DIRECTORY with COUNT blank card files, each with its own serial and KDD."""
-    master = _master_key(master_key_file)
+    master = _master_key(ctx, master_key_file, master_key_label)
     directory.mkdir(parents=True, exist_ok=True)
     for serial in range(first_serial, first_serial + count):
         path = directory / f"card-{serial:010d}.json"

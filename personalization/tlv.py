@@ -112,3 +112,10 @@ def decode_one(data: bytes) -> tuple[Tlv, int]:
     if pos + length > len(data):
         raise TlvError(f"value of tag {tag:X} runs past the end")
     return Tlv(tag, bytes(data[pos : pos + length])), pos + length
+
+
+def decode_header(data: bytes) -> tuple[int, int]:
+    """Header size and value length of the first object, from its first bytes only."""
+    _, pos = read_tag(data, 0)
+    length, pos = read_length(data, pos)
+    return pos, length

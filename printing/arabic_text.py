@@ -31,7 +31,7 @@ def raqm_available() -> bool:
     return bool(features.check("raqm"))
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=256)
 def pillow_font(role: str, size: int) -> ImageFont.FreeTypeFont:
     """A Pillow font for a role, with the raqm layout engine when it is available."""
     engine = ImageFont.Layout.RAQM if raqm_available() else ImageFont.Layout.BASIC

@@ -6,10 +6,11 @@ VENV="$REPO/.venv"
 
 # What the system needs to build and run the product (pyscard compiles against pcsclite).
 RUNTIME_PACKAGES=(python3 python3-venv python3-dev gcc swig libpcsclite-dev libpcsclite1
-                  libfribidi0 fonts-noto-core fonts-ocr-b)
+                  libfribidi0 fonts-noto-core fonts-ocr-b tesseract-ocr tesseract-ocr-eng
+                  cups-client cups-ipp-utils)
 # What the test suite adds: the real services the tests talk to.
-TEST_PACKAGES=(pcscd vsmartcard-vpcd pcsc-tools opensc softhsm2 cups printer-driver-cups-pdf
-               poppler-utils chromium redis-server postgresql openssl)
+TEST_PACKAGES=(pcscd vsmartcard-vpcd pcsc-tools opensc softhsm2 openssl cups printer-driver-cups-pdf
+               poppler-utils chromium redis-server postgresql zbar-tools)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -38,11 +38,22 @@ def _jobs(jobs: JobQueue, job_ids: set[str]) -> dict[str, Job]:
     return {j.id: j for j in found if j is not None}
 
 
-def _dead(job: Job, before: dt.datetime) -> bool:
-    # Started a whole lease ago and the application still not claimed: its worker died.
-    started = job.started_at
-    return job.get_status(refresh=False) == JobStatus.STARTED and started is not None \
-        and _aware(started) < before
+def _alive(job: Job, waiting: set[str], before: dt.datetime) -> bool:
+    """A job that will still run: in its queue, or started (or dequeued) less than a lease ago.
+
+    A job dequeued by a worker that was then killed can sit outside the queue with status
+    `queued` (rq's intermediate list) or `started`; after a lease it counts as dead.
+    """
+    status = job.get_status(refresh=False)
+    if status in (JobStatus.DEFERRED, JobStatus.SCHEDULED):
+        return True
+    if status == JobStatus.QUEUED:
+        return job.id in waiting or _since(job.enqueued_at, before)
+    return status == JobStatus.STARTED and _since(job.started_at, before)
+
+
+def _since(moment: dt.datetime | None, before: dt.datetime) -> bool:
+    return moment is not None and _aware(moment) >= before
 
 
 def requeue_grace(rt: Runtime) -> dt.timedelta:
@@ -54,7 +65,7 @@ def reconcile_validation(rt: Runtime, jobs: JobQueue) -> Report:
     """Re-enqueue submitted applications with no live job, and validating ones whose lease lapsed.
 
     A job still waiting in the queue is never doubled, however long the backlog; a job that
-    looks started after a whole lease belongs to a dead worker, and is enqueued again.
+    looks taken after a whole lease belongs to a dead worker, and is enqueued again.
     """
     now = utcnow()
     with rt.db.session() as s:
@@ -67,8 +78,10 @@ def reconcile_validation(rt: Runtime, jobs: JobQueue) -> Report:
     found = _jobs(jobs, {marks[i] for i in submitted if i in marks})
     carrying = {i: found.get(marks.get(i, "")) for i in submitted}
     lost = [i for i, job in carrying.items() if job is None or job.get_status(refresh=False) not in LIVE]
-    stale_before = now - dt.timedelta(seconds=rt.settings.lease_seconds)
-    stale = [i for i, job in carrying.items() if job is not None and _dead(job, stale_before)]
+    waiting = set(jobs.queue(VALIDATE).get_job_ids())
+    lease_ago = now - dt.timedelta(seconds=rt.settings.lease_seconds)
+    stale = [i for i, job in carrying.items()
+             if i not in lost and job is not None and not _alive(job, waiting, lease_ago)]
     requeued = enqueue_validation(rt, jobs, [*lost, *stale, *expired],
                                   unless_since=now - requeue_grace(rt))
     return Report(sorted(lost), sorted(stale), sorted(expired), requeued)

@@ -25,6 +25,7 @@ from issuance.runtime import Runtime
 from issuance.states import ISSUED_CARD_STATES, ApplicationState, CardState
 from issuance.transitions import Actor, move_many
 from workers.checks import Decision, Facts, Policy, decide, registry_error
+from workers.face_checks import face_review, remember_faces
 
 A = ApplicationState
 IN_FLIGHT = frozenset(ApplicationState) - {A.DRAFT, A.REJECTED, A.DELIVERED}
@@ -199,9 +200,12 @@ def validate(rt: Runtime, ids: Sequence[int], actor: Actor | None = None) -> Sta
     outage = sorted(i for i, f in facts.items() if f.national_number in looked.outage)
     failed = {i: looked.failed[f.national_number] for i, f in facts.items()
               if f.national_number in looked.failed}
+    # Face matching (1:N FACE_DUPLICATE), off unless the `face_matching` setting is on.
+    decisions, faces = face_review(rt, {i: facts[i].national_number for i in decisions}, decisions)
     with rt.db.transaction() as s:
         given_up = _give_up(s, failed, limit)
         result.outcomes = _record(s, {**decisions, **given_up}, actor)
+        remember_faces(s, rt, decisions, faces)
         retry = sorted(set(failed) - set(given_up))
         _postpone(s, outage, actor, lease, "civil registry unavailable", counted=False)
         for i in retry:

@@ -14,7 +14,8 @@ from enrollment.cli import photo
 from issuance import audit, migrate, signin
 from issuance.cli.context import runtime_of, settings_of
 from issuance.cli.identity import acting, as_option, has_users, sign_in_as
-from issuance.cli.ops import COMMANDS
+from issuance.cli.ops import COMMANDS, station
+from issuance.cli.pki import pki
 from issuance.cli.vault import vault
 from issuance.config import ConfigError, load_settings
 from issuance.demo.run import ACCOUNTS_FILE, run_demo
@@ -25,6 +26,9 @@ from issuance.sites import ensure_site
 from issuance.users import UserError, add_user, set_active
 from issuance.web.app import create_app
 from personalization.cli import card_sim
+from personalization.cli_read import card
+from personalization.cli_station import self_test
+from printing.cli import card_design, seal
 from workers.cli import reconcile, worker
 
 
@@ -200,5 +204,6 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     uvicorn.run(create_app(settings_of(ctx)), host=host, port=port)
 
 
-for command in (*COMMANDS, worker, reconcile, photo, card_sim, vault):
+for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design, pki, card, vault):
     main.add_command(command)
+station.add_command(self_test)

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from enrollment.sample_photos import sample_portrait
+from enrollment.photo.samples import sample_portrait
 from enrollment.sample_signatures import sample_signature
 from issuance.batches import create_batch
 from issuance.config import Settings
@@ -26,6 +26,7 @@ from issuance.demo import population
 from issuance.equipment import add_printer, add_station
 from issuance.keyfiles import private_dir, write_private
 from issuance.models import Application, Role, User
+from issuance.pki.bootstrap import ensure_pki
 from issuance.review import resolve_exception
 from issuance.runtime import Runtime
 from issuance.sites import ensure_site
@@ -201,6 +202,7 @@ def run_demo(base: Settings, out_dir: Path, count: int = 6) -> Summary:
         rt.registry.store.seed(citizens)  # type: ignore[attr-defined]
         users = _setup(rt)
         write_accounts(out_dir / ACCOUNTS_FILE, users)
+        ensure_pki(out_dir, settings, rt.db)  # OUT/pki/csca.pem and the rest, reused on later runs
         cases = sample_cases(citizens, max(count, 1))
         # The app works its embedded queue from a thread while the clerk enrolls, as `serve` does.
         with TestClient(app) as client:

@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from issuance import auth, user_sessions
+from issuance.db import begin_writing
 from issuance.models import User
 from issuance.pipeline import Pipeline
 from issuance.roles import Permission, authorize
@@ -41,7 +42,7 @@ def pipeline(request: Request) -> Pipeline:
 
 
 def db_session(rt: Annotated[WebRuntime, Depends(runtime)]) -> Iterator[Session]:
-    """A session per request; handlers commit through `session.begin()` blocks."""
+    """A session per request for reads; handlers write inside `committing(session)`."""
     with rt.db.session() as session:
         yield session
 
@@ -49,6 +50,7 @@ def db_session(rt: Annotated[WebRuntime, Depends(runtime)]) -> Iterator[Session]
 @contextmanager
 def committing(session: Session) -> Iterator[None]:
     """Commit the request's work on success, roll it back on any error (one transaction)."""
+    begin_writing(session)
     try:
         yield
         session.commit()

@@ -1,1 +1,1 @@
-"""Host-side protocols of the inspection system and the station (ICAO 9303-11, GPC Amd D)."""
+"""Host-side protocols: SCP03, KDF, BAC, PACE, secure messaging, CA, AA (ICAO 9303-11, GPC Amd D)."""

@@ -9,9 +9,9 @@ import hashlib
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from personalization.kdf import aes_cbc_decrypt, aes_cbc_encrypt, aes_cmac
 from personalization.padding import pad, unpad
-from personalization.secure_messaging import MAC_LEN, SmSession
+from personalization.protocol.kdf import aes_cbc_decrypt, aes_cbc_encrypt, aes_cmac
+from personalization.protocol.secure_messaging import MAC_LEN, SmSession
 
 KDF_ENC = 1
 KDF_MAC = 2

@@ -25,7 +25,7 @@ from personalization.protocol.active_auth import active_authentication_info
 from personalization.protocol.aes_sm import session_from_secret
 from personalization.protocol.ec_params import DomainParameters, for_curve, shared_x
 from personalization.protocol.pace import INS_GENERAL_AUTHENTICATE, INS_MSE, dynamic_data, pace_info
-from personalization.secure_messaging import SecureMessagingChannel
+from personalization.protocol.secure_messaging import SecureMessagingChannel
 from personalization.status_words import SW, CardError
 
 TAG_DG14 = 0x6E

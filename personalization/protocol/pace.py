@@ -17,9 +17,8 @@ from ecdsa.ellipticcurve import INFINITY
 
 from personalization import tlv
 from personalization.apdu import CommandAPDU
-from personalization.bac import mrz_information
 from personalization.channel import ApduSender
-from personalization.kdf import aes_cmac
+from personalization.lds.mrz import mrz_information
 from personalization.protocol import security_infos as si
 from personalization.protocol.aes_sm import (
     KDF_MAC,
@@ -30,7 +29,8 @@ from personalization.protocol.aes_sm import (
     session_from_secret,
 )
 from personalization.protocol.ec_params import DomainParameters, Point, by_id, public_key_do, shared_x
-from personalization.secure_messaging import MAC_LEN, SecureMessagingChannel
+from personalization.protocol.kdf import aes_cmac
+from personalization.protocol.secure_messaging import MAC_LEN, SecureMessagingChannel
 from personalization.status_words import SW, CardError
 
 PASSWORD_MRZ = 0x01

@@ -10,13 +10,13 @@ from cryptography.hazmat.primitives.hashes import SHA256
 
 from personalization import tlv
 from personalization.apdu import CLA_CHAINING, CommandAPDU, ResponseAPDU
+from personalization.lds import profile
 from personalization.protocol import pace
 from personalization.protocol import security_infos as si
 from personalization.protocol.aes_sm import KDF_PACE, icao_kdf, session_from_secret
 from personalization.protocol.chip_auth import MSE_SET_AT_CA
 from personalization.protocol.ec_params import DomainParameters, by_id, public_key_do, shared_x
 from personalization.status_words import SW, CardError
-from personalization.virtual_card import profile
 from personalization.virtual_card.context import Context
 from personalization.virtual_card.pace_app import PaceChip
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from personalization import tlv
 from personalization.apdu import CLA_CHAINING, CommandAPDU, ResponseAPDU
-from personalization.scp03 import C_MAC, CLA_SECURE_MESSAGING
+from personalization.lds import profile
+from personalization.protocol.scp03 import C_MAC, CLA_SECURE_MESSAGING
 from personalization.status_words import SW, CardError
-from personalization.virtual_card import card_manager, files, profile, rules
+from personalization.virtual_card import card_manager, files, rules
 from personalization.virtual_card import state as card_state
 from personalization.virtual_card.access import ACCESS_COMMANDS
 from personalization.virtual_card.context import Context
@@ -55,7 +56,7 @@ class VirtualCard:
 
     # --- life of the card object ---------------------------------------------------------
     @classmethod
-    def blank(cls, serial: int, master_key: bytes, path: Path | None = None,
+    def blank(cls, serial: int, master_key: card_state.KeySource, path: Path | None = None,
               rng: Callable[[int], bytes] = os.urandom) -> VirtualCard:
         """A new blank card whose SCP03 keys are diversified from master_key by its KDD."""
         card = cls(card_state.blank_state(serial, master_key), path, rng)

@@ -6,8 +6,9 @@ import hmac
 
 from personalization import tlv
 from personalization.apdu import CommandAPDU, ResponseAPDU
-from personalization.kdf import CARD_CHALLENGE, StaticKeys, aes_kcv, scp03_kdf
-from personalization.scp03 import (
+from personalization.lds import profile
+from personalization.protocol.kdf import CARD_CHALLENGE, StaticKeys, aes_kcv, scp03_kdf
+from personalization.protocol.scp03 import (
     C_MAC,
     I_PARAMETER,
     VALID_LEVELS,
@@ -15,7 +16,6 @@ from personalization.scp03 import (
     Scp03Session,
 )
 from personalization.status_words import SW, CardError
-from personalization.virtual_card import profile
 from personalization.virtual_card.context import Context
 
 OK = SW.OK

@@ -6,16 +6,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from personalization.bac import BacChip
-from personalization.scp03 import C_DECRYPTION, C_MAC, Scp03Session
-from personalization.secure_messaging import SmSession
-from personalization.virtual_card import profile
-from personalization.virtual_card.filesystem import (
-    AC_BAC,
-    AC_SECURE_CHANNEL,
-    DedicatedFile,
-    ElementaryFile,
-)
+from personalization.lds import profile
+from personalization.lds.profile import AC_BAC, AC_SECURE_CHANNEL
+from personalization.protocol.scp03 import C_DECRYPTION, C_MAC, Scp03Session
+from personalization.protocol.secure_messaging import SmSession
+from personalization.virtual_card.bac_chip import BacChip
+from personalization.virtual_card.filesystem import DedicatedFile, ElementaryFile
 from personalization.virtual_card.pace_app import PaceChip
 from personalization.virtual_card.state import CardState
 

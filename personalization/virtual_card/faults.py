@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from personalization.status_words import CardRemovedError
 
-class CardTorn(Exception):
+
+class CardTorn(CardRemovedError):
     """The card lost power mid-command: no response is sent (a tear)."""
 
 

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from personalization import tlv
 from personalization.apdu import CommandAPDU, ResponseAPDU
+from personalization.lds import profile
+from personalization.lds.profile import AC_SECURE_CHANNEL
 from personalization.status_words import SW, CardError
-from personalization.virtual_card import profile
 from personalization.virtual_card.context import Context
-from personalization.virtual_card.filesystem import (
-    AC_SECURE_CHANNEL,
-    DedicatedFile,
-    ElementaryFile,
-    access_granted,
-)
+from personalization.virtual_card.filesystem import DedicatedFile, ElementaryFile, access_granted
 
 OK = SW.OK
 

@@ -5,13 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from personalization import tlv
+from personalization.lds.profile import AC_ALWAYS, AC_NEVER, AC_SECURE_CHANNEL
 from personalization.status_words import SW, CardError
-
-# Access conditions for one operation: a bitmask of what satisfies it.
-AC_ALWAYS = 0x00
-AC_SECURE_CHANNEL = 0x01  # an SCP03 session with C-MAC (personalization)
-AC_BAC = 0x02  # ICAO secure messaging after BAC (inspection)
-AC_NEVER = 0xFF
 
 
 def access_granted(rule: int, satisfied: int) -> bool:

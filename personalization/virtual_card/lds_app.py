@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from personalization.apdu import CommandAPDU, ResponseAPDU
-from personalization.bac import BacChip
+from personalization.lds import profile
+from personalization.lds.profile import AC_ALWAYS, AC_NEVER, TAG_BAC_SEED, TAG_CAN, TAG_PACE_MRZ
 from personalization.protocol.pace import CAN_LENGTH, card_access
-from personalization.scp03 import C_DECRYPTION
+from personalization.protocol.scp03 import C_DECRYPTION
 from personalization.status_words import SW, CardError
-from personalization.virtual_card import profile
 from personalization.virtual_card.access import ACCESS_COMMANDS, KEY_COMMANDS
+from personalization.virtual_card.bac_chip import BacChip
 from personalization.virtual_card.context import Context
-from personalization.virtual_card.filesystem import AC_ALWAYS, AC_NEVER, ElementaryFile
+from personalization.virtual_card.filesystem import ElementaryFile
 
 OK = SW.OK
-# PUT DATA P1-P2 of the access passwords (project card profile v1).
-TAG_BAC_SEED = 0x0062  # BAC key seed, 16 bytes
-TAG_PACE_MRZ = 0x0063  # PACE f(π) of the MRZ: SHA-1 of the MRZ information, 20 bytes
-TAG_CAN = 0x0064  # card access number, 6 ASCII digits
 
 
 def _valid_can(data: bytes) -> bool:

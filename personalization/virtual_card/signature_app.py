@@ -12,22 +12,13 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from personalization import tlv
 from personalization.apdu import CommandAPDU, ResponseAPDU
+from personalization.lds.profile import PIN_BLOCK, PIN_REF, PUK_REF
 from personalization.status_words import SW, CardError
 from personalization.virtual_card.context import Context
 from personalization.virtual_card.state import PinState
 
 OK = SW.OK
-PIN_REF = 0x81
-PUK_REF = 0x82
-PIN_BLOCK = 8
 OID_P256 = bytes.fromhex("2A8648CE3D030107")
-
-
-def pin_block(pin: str) -> bytes:
-    """A PIN as ASCII digits padded with FF to 8 bytes (ISO/IEC 7816-4 §11.5.6 data field)."""
-    if not pin.isdigit() or not 4 <= len(pin) <= PIN_BLOCK:
-        raise ValueError("PIN must be 4 to 8 digits")
-    return pin.encode("ascii").ljust(PIN_BLOCK, b"\xff")
 
 
 def _digest(salt: bytes, block: bytes) -> bytes:

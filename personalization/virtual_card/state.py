@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from personalization.kdf import StaticKeys, diversify_keys
-from personalization.virtual_card import profile
-from personalization.virtual_card.filesystem import AC_ALWAYS, AC_NEVER, DedicatedFile, ElementaryFile
+from personalization.lds import profile
+from personalization.lds.profile import AC_ALWAYS, AC_NEVER, KDD_PREFIX
+from personalization.protocol.kdf import StaticKeys, diversify_keys
+from personalization.virtual_card.filesystem import DedicatedFile, ElementaryFile
 
 FORMAT = "civil-id-virtual-card/1"
-KDD_PREFIX = b"CI"  # 2 bytes of issuer/batch code ahead of the 8-byte serial
 TOTAL_MEMORY = 160 * 1024
 
 
@@ -81,10 +82,18 @@ def kdd_for(serial: int) -> bytes:
     return KDD_PREFIX + serial.to_bytes(8, "big")
 
 
-def blank_state(serial: int, master_key: bytes, kvn: int = 0x30) -> CardState:
-    """A blank production card: applications installed, no files, keys diversified."""
+KeySource = bytes | Callable[[bytes], StaticKeys]
+
+
+def blank_state(serial: int, master_key: KeySource, kvn: int = 0x30) -> CardState:
+    """A blank production card: applications installed, no files, keys diversified.
+
+    `master_key` is the master key itself (test stock) or a function giving the card's keys from
+    its KDD, such as a keystore's `derive_scp03`, so the master key never leaves the keystore.
+    """
     kdd = kdd_for(serial)
-    state = CardState(serial=serial, kdd=kdd, keys=diversify_keys(master_key, kdd, kvn))
+    keys = master_key(kdd) if callable(master_key) else diversify_keys(master_key, kdd, kvn)
+    state = CardState(serial=serial, kdd=kdd, keys=keys)
     state.mf.files[profile.FID_EF_ATR] = ElementaryFile(
         profile.FID_EF_ATR, len(profile.ef_atr_content()), sfi=1, read_ac=AC_ALWAYS,
         write_ac=AC_NEVER, data=bytearray(profile.ef_atr_content()))

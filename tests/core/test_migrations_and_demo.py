@@ -34,6 +34,7 @@ def test_demo_json_summary(tmp_path: Path) -> None:
     assert summary["applications"] == 9
     assert sum(summary["by_state"].values()) == 9
     assert Path(summary["out_dir"]) == (tmp_path / "demo").resolve()
+    assert (tmp_path / "demo" / "pki" / "csca.pem").read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
     outcomes = {c["label"]: (c["validation"], c["reasons"]) for c in summary["cases"]}
     assert outcomes["citizen"] == ("approved", [])
     assert outcomes["renewal"] == ("approved", [])

@@ -2,7 +2,7 @@
 
 Source: skimage.data.astronaut(), "Eileen Collins" official NASA portrait, public domain.
 The person is separated from the busy studio background with OpenCV GrabCut and framed
-onto plain backgrounds (enrollment.sample_photos); each defect is then applied on its own
+onto plain backgrounds (enrollment.photo.samples); each defect is then applied on its own
 to a compliant frame. Run as a script to write the corpus to a folder:
 python tests/data/photo_corpus.py OUT.
 """
@@ -20,10 +20,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image
+from real_faces import RealFaces, encodings
 
-from enrollment.sample_photos import (
+from enrollment.photo.samples import (
+    PEOPLE,
     PLAIN_BG,
     Frame,
+    Person,
     Portraits,
     composite,
     frame,
@@ -32,7 +35,8 @@ from enrollment.sample_photos import (
     source,
 )
 
-__all__ = ["PLAIN_BG", "Corpus", "CorpusSet", "Frame", "bad_files", "jpeg", "png", "write"]
+__all__ = ["PEOPLE", "PLAIN_BG", "Corpus", "CorpusSet", "Frame", "Person", "RealFaces", "bad_files",
+           "encodings", "jpeg", "png", "write"]
 
 
 class Corpus(Portraits):
@@ -187,9 +191,18 @@ class CorpusSet:
 
 
 def write(out: Path) -> None:
-    """Generate and write the whole corpus."""
+    """Generate and write the whole corpus: the astronaut sets, then real-faces/{good,defect}."""
     corpus = Corpus()
     write_sets(out, corpus.goods(), corpus.defects(), bad_files())
+    for sub in ("good", "defect"):
+        (out / "real-faces" / sub).mkdir(parents=True, exist_ok=True)
+    for person in PEOPLE:
+        faces = RealFaces(person)
+        for name, data in faces.goods().items():
+            suffix = "png" if "png" in name else "jpg"
+            (out / "real-faces" / "good" / f"{name}.{suffix}").write_bytes(data)
+        for name, (check, arr) in faces.defects().items():
+            (out / "real-faces" / "defect" / f"{name}__{check}.png").write_bytes(png(arr))
 
 
 if __name__ == "__main__":

@@ -16,3 +16,9 @@ import photo_corpus  # noqa: E402
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> photo_corpus.CorpusSet:
     """Generated once per test process (xdist workers each build their own copy)."""
     return photo_corpus.CorpusSet.build(tmp_path_factory.mktemp("photo-corpus"))
+
+
+@pytest.fixture(scope="session")
+def real_faces() -> dict[str, photo_corpus.RealFaces]:
+    """Each real person's segmented source, built once per test process."""
+    return {p.name: photo_corpus.RealFaces(p) for p in photo_corpus.PEOPLE}

@@ -6,17 +6,17 @@ import pytest
 from photo_corpus import CorpusSet, Frame
 from PIL import Image
 
-from enrollment.crop import (
+from enrollment.photo.checks import assess_photo
+from enrollment.photo.crop import (
     CROP_SIZE,
     CropError,
     chip_jpeg,
     make_compliant_crop,
     make_token_image,
 )
-from enrollment.image_intake import decode_image
-from enrollment.photo_quality import assess_photo
-from enrollment.sample_photos import sample_portrait
-from enrollment.thresholds import DEFAULT_THRESHOLDS
+from enrollment.photo.intake import decode_image
+from enrollment.photo.samples import sample_portrait
+from enrollment.photo.thresholds import DEFAULT_THRESHOLDS
 
 
 @pytest.fixture(scope="module")

@@ -122,7 +122,12 @@ def test_full_enrollment_path(
     assert r.status_code == 200, r.text
     report = r.json()
     assert report["passed"] is True
-    assert {c["name"] for c in report["checks"]} >= {"head_height", "sharpness", "roll"}
+    assert {c["name"] for c in report["checks"]} >= {"head_height", "sharpness", "roll", "eyes_open"}
+    # What the clerk's screen draws: landmarks, measured crown and chin, the eye line.
+    guides = report["guides"]
+    assert len(guides["landmarks"]) == 5 and guides["crown_found"] is True
+    assert guides["crown"][1] < guides["eye_line_y"] < guides["chin"][1]
+    assert all(c["reason_ar"] for c in report["checks"])
     r = client.put(f"{base}/signature", content=_signature_png(), headers=clerk_headers)
     assert r.status_code == 200 and r.json()["stored"] is True
 

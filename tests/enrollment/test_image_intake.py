@@ -9,7 +9,7 @@ import pytest
 from photo_corpus import CorpusSet
 from PIL import Image
 
-from enrollment.image_intake import ImageRejected, IntakeLimits, decode_image
+from enrollment.photo.intake import ImageRejected, IntakeLimits, decode_image
 
 EXPECTED_CODES = {
     "truncated.jpg": "corrupt",

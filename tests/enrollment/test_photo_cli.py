@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from photo_corpus import CorpusSet, Frame, png
 
 from enrollment.cli import photo
-from enrollment.image_intake import decode_image
-from enrollment.photo_quality import assess_photo
+from enrollment.photo.checks import assess_photo
+from enrollment.photo.intake import decode_image
 
 
 def _run(*args: str) -> tuple[int, str]:
@@ -33,7 +33,9 @@ def test_defect_fails_with_exit_1_and_json_report(corpus: CorpusSet) -> None:
     assert data["passed"] is False
     by_name = {c["name"]: c for c in data["checks"]}
     assert by_name["sharpness"]["passed"] is False
-    assert set(by_name["sharpness"]) == {"name", "value", "threshold", "passed", "reason"}
+    assert set(by_name["sharpness"]) == {"name", "value", "threshold", "passed", "reason", "reason_ar",
+                                         "points"}
+    assert len(data["guides"]["landmarks"]) == 5 and data["guides"]["crown_found"] is True
 
 
 def test_text_report_names_the_failed_check_and_reason(corpus: CorpusSet) -> None:

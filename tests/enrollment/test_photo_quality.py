@@ -6,8 +6,8 @@ import pytest
 from photo_corpus import CorpusSet as PhotoCorpus
 from PIL import Image
 
-from enrollment.photo_quality import QualityReport, assess_photo
-from enrollment.thresholds import DEFAULT_THRESHOLDS, thresholds_from_config
+from enrollment.photo.checks import QualityReport, assess_photo
+from enrollment.photo.thresholds import DEFAULT_THRESHOLDS, thresholds_from_config
 
 GOODS = ["good_default", "good_small_head", "good_large_head", "good_white_bg", "good_grey_bg",
          "good_600x771", "good_shift_left", "good_tilt_1deg", "good_mirrored"]
@@ -16,9 +16,9 @@ DEFECTS = ["too_small", "too_large", "off_centre", "rotated_5", "rotated_10", "r
            "coloured_background", "dark_background", "colour_cast_warm", "colour_cast_blue", "heavy_jpeg",
            "two_faces", "no_face", "cropped_head"]
 ALL_CHECKS = ["face_count", "blockiness", "head_height", "head_in_frame", "eye_distance",
-              "eye_line", "roll", "frontal_pose", "centring", "sharpness", "exposure", "contrast",
-              "illumination_uniformity", "background_uniformity", "background_brightness",
-              "background_colour", "colour_cast"]
+              "eye_line", "roll", "yaw", "pitch", "centring", "eyes_open", "mouth_closed", "sharpness",
+              "exposure", "contrast", "illumination_uniformity", "background_uniformity",
+              "background_brightness", "background_colour", "colour_mode", "colour_cast"]
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,10 @@ def test_report_json_shape(reports: dict[str, QualityReport]) -> None:
     assert data["passed"] is False
     checks = data["checks"]
     assert isinstance(checks, list)
-    assert set(checks[0]) == {"name", "value", "threshold", "passed", "reason"}
+    assert set(checks[0]) == {"name", "value", "threshold", "passed", "reason", "reason_ar", "points"}
+    guides = data["guides"]
+    assert isinstance(guides, dict) and len(guides["landmarks"]) == 5
+    assert guides["crown_found"] is True and guides["chin"][1] > guides["eye_line_y"] > guides["crown"][1]
 
 
 def test_thresholds_from_configuration_table() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from enrollment.image_intake import ImageRejected
+from enrollment.photo.intake import ImageRejected
 from enrollment.signature import SIGNATURE_BOX, SignatureRejected, prepare_signature
 
 

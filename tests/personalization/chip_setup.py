@@ -6,16 +6,17 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from personalization import bac, commands, tlv
+from personalization import commands, tlv
 from personalization.apdu import CommandAPDU
 from personalization.channel import ApduSender
-from personalization.kdf import StaticKeys
-from personalization.protocol import active_auth, chip_auth
+from personalization.lds import profile
+from personalization.lds.mrz import mrz_information
+from personalization.lds.profile import AC_BAC, AC_SECURE_CHANNEL
+from personalization.protocol import active_auth, bac, chip_auth
 from personalization.protocol.ec_params import BRAINPOOL_P256R1, NIST_P256
+from personalization.protocol.kdf import StaticKeys
 from personalization.protocol.pace import PacePassword
-from personalization.scp03 import LEVEL_FULL, Scp03Channel
-from personalization.virtual_card import profile
-from personalization.virtual_card.filesystem import AC_BAC, AC_SECURE_CHANNEL
+from personalization.protocol.scp03 import LEVEL_FULL, Scp03Channel
 
 # ICAO 9303-11 Appendix G's document: T22000129, born 1964-08-12, expires 2010-10-31.
 DOCUMENT = ("T22000129", "640812", "101031")
@@ -65,7 +66,7 @@ def personalize(sender: ApduSender, keys: Keys, dg14: bytes | None = None,
     _write(channel, 0x0102, 0x02, LARGE)
     _write(channel, profile.FID_DG14, 0x0E, dg14)
     _write(channel, profile.FID_DG15, 0x0F, dg15)
-    info = bac.mrz_information(*DOCUMENT)
+    info = mrz_information(*DOCUMENT)
     channel.transmit(CommandAPDU(0x00, 0xDA, 0x00, 0x62, bac.key_seed(info))).check("BAC seed")
     mrz_secret = PacePassword.mrz(*DOCUMENT).secret
     channel.transmit(CommandAPDU(0x00, 0xDA, 0x00, 0x63, mrz_secret)).check("PACE MRZ")
@@ -74,7 +75,7 @@ def personalize(sender: ApduSender, keys: Keys, dg14: bytes | None = None,
 
 
 def bac_seed() -> bytes:
-    return bac.key_seed(bac.mrz_information(*DOCUMENT))
+    return bac.key_seed(mrz_information(*DOCUMENT))
 
 
 def scripted(*chunks: bytes) -> Callable[[int], bytes]:

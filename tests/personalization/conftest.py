@@ -10,11 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from personalization.kdf import StaticKeys, diversify_keys
-from personalization.pcsc_transport import PcscTransport
-from personalization.transport import InProcessTransport, Transport
+from personalization.protocol.kdf import StaticKeys, diversify_keys
+from personalization.station import training_pki
+from personalization.station.ports import StationPki
+from personalization.station.specimen import document, holder
+from personalization.station.steps import CardOrder
+from personalization.transport.base import Transport
+from personalization.transport.in_process import InProcessTransport
+from personalization.transport.pcsc import PcscTransport
 from personalization.virtual_card import VirtualCard
-from personalization.vpcd import VirtualReaderSlot
+from personalization.vpcd import ABSENCE, VirtualReaderSlot
 
 REPO = Path(__file__).resolve().parents[2]
 MASTER_KEY = bytes.fromhex("404142434445464748494A4B4C4D4E4F")  # GP test key, never production
@@ -63,6 +68,9 @@ def slot(pcscd: None) -> Iterator[VirtualReaderSlot]:
     s = VirtualReaderSlot(port=port)
     yield s
     s.remove()
+    # The next test's slot is a new object: give pcscd one poll with the reader empty (vpcd.ABSENCE),
+    # as VirtualReaderSlot does between its own cards, or it may miss the next insertion.
+    time.sleep(ABSENCE)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -98,3 +106,13 @@ def transport(request: pytest.FixtureRequest, blank_card: VirtualCard) -> Iterat
     t.connect()
     yield t
     t.disconnect()
+
+
+@pytest.fixture(scope="module")
+def pki() -> StationPki:
+    return training_pki.generate(MASTER_KEY, "UT")
+
+
+@pytest.fixture(scope="module")
+def order(pki: StationPki) -> CardOrder:
+    return CardOrder(document(), holder())

@@ -7,9 +7,9 @@ import pytest
 from personalization import tlv
 from personalization.apdu import CommandAPDU, ResponseAPDU, chain
 from personalization.capabilities import CardCapabilities, historical_bytes
+from personalization.lds import profile
 from personalization.padding import PaddingError, pad, unpad
 from personalization.status_words import CardError, describe
-from personalization.virtual_card import profile
 
 
 @pytest.mark.parametrize(

@@ -11,15 +11,19 @@ from collections.abc import Callable
 
 import pytest
 
-from personalization import bac, commands
+from personalization import commands
 from personalization.apdu import CommandAPDU, ResponseAPDU
-from personalization.des import retail_mac, tdes_cbc_encrypt
+from personalization.lds import profile
+from personalization.lds.mrz import mrz_information
+from personalization.lds.profile import AC_BAC, AC_NEVER
 from personalization.padding import pad
-from personalization.secure_messaging import SmSession
+from personalization.protocol import bac
+from personalization.protocol.des import retail_mac, tdes_cbc_encrypt
+from personalization.protocol.secure_messaging import SmSession
 from personalization.status_words import CardError
-from personalization.transport import InProcessTransport
-from personalization.virtual_card import VirtualCard, profile
-from personalization.virtual_card.filesystem import AC_BAC, AC_NEVER, ElementaryFile
+from personalization.transport.in_process import InProcessTransport
+from personalization.virtual_card import VirtualCard
+from personalization.virtual_card.filesystem import ElementaryFile
 from personalization.virtual_card.state import blank_state
 
 h = bytes.fromhex
@@ -50,7 +54,7 @@ WIRE = [
 
 
 def test_key_seed_and_basic_access_keys() -> None:
-    assert bac.mrz_information("L898902C", "690806", "940623") == MRZ_INFO
+    assert mrz_information("L898902C", "690806", "940623") == MRZ_INFO
     assert bac.key_seed(MRZ_INFO) == K_SEED
     assert bac.basic_access_keys(K_SEED) == (K_ENC, K_MAC)
 
@@ -124,7 +128,7 @@ def test_wrong_mrz_gets_6300_and_no_access() -> None:
     transport = InProcessTransport(_appendix_d_card())
     transport.connect()
     transport.transmit(commands.select_aid(profile.LDS_AID, fci=False)).check()
-    wrong = bac.key_seed(bac.mrz_information("L898902C", "690806", "940624"))
+    wrong = bac.key_seed(mrz_information("L898902C", "690806", "940624"))
     with pytest.raises(CardError) as err:
         bac.authenticate(transport, wrong, rng=_scripted([RND_IFD, K_IFD]))
     assert err.value.sw == 0x6300

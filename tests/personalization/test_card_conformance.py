@@ -11,13 +11,15 @@ import time
 
 import pytest
 
-from personalization import bac, commands, tlv
+from personalization import commands, tlv
 from personalization.apdu import CommandAPDU, ResponseAPDU, chain
-from personalization.pcsc_transport import PcscTransport, list_readers
-from personalization.scp03 import LEVEL_FULL, Scp03Channel
-from personalization.secure_messaging import SecureMessagingChannel
-from personalization.transport import Transport
-from personalization.virtual_card import FaultPlan, VirtualCard, profile
+from personalization.lds import profile
+from personalization.protocol import bac
+from personalization.protocol.scp03 import LEVEL_FULL, Scp03Channel
+from personalization.protocol.secure_messaging import SecureMessagingChannel
+from personalization.transport.base import Transport
+from personalization.transport.pcsc import PcscTransport, list_readers
+from personalization.virtual_card import FaultPlan, VirtualCard
 from tests.personalization.chip_setup import LARGE, Keys, bac_seed, personalize
 from tests.personalization.conftest import worker_reader
 

@@ -9,13 +9,14 @@ from collections.abc import Callable
 
 import pytest
 
-from personalization import bac, commands, tlv
+from personalization import commands, tlv
 from personalization.apdu import CommandAPDU, ResponseAPDU, chain
-from personalization.pcsc_transport import PcscTransport, list_readers
-from personalization.protocol import active_auth, pace
-from personalization.secure_messaging import SecureMessagingChannel
+from personalization.lds import profile
+from personalization.protocol import active_auth, bac, pace
+from personalization.protocol.secure_messaging import SecureMessagingChannel
 from personalization.status_words import CardError, TransportError
-from personalization.virtual_card import VirtualCard, profile
+from personalization.transport.pcsc import PcscTransport, list_readers
+from personalization.virtual_card import VirtualCard
 from personalization.vpcd import CONTROL_GRACE
 from tests.personalization.chip_setup import CAN, Keys, bac_seed, personalize
 from tests.personalization.conftest import worker_reader

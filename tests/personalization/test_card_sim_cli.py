@@ -14,11 +14,12 @@ from click.testing import CliRunner
 
 from personalization import commands
 from personalization.cli import card_sim
-from personalization.kdf import GP_TEST_KEY, diversify_keys
-from personalization.pcsc_transport import PcscTransport
-from personalization.scp03 import Scp03Channel
+from personalization.lds import profile
+from personalization.protocol.kdf import GP_TEST_KEY, diversify_keys
+from personalization.protocol.scp03 import Scp03Channel
 from personalization.status_words import TransportError
-from personalization.virtual_card import VirtualCard, profile
+from personalization.transport.pcsc import PcscTransport
+from personalization.virtual_card import VirtualCard
 
 REPO = Path(__file__).resolve().parents[2]
 

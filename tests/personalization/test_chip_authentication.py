@@ -12,12 +12,14 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from personalization import commands
 from personalization.apdu import CommandAPDU
+from personalization.lds import profile
 from personalization.protocol import active_auth, chip_auth, pace
 from personalization.protocol import security_infos as si
 from personalization.protocol.inspection import read_and_authenticate
 from personalization.status_words import CardError
-from personalization.transport import InProcessTransport, Transport
-from personalization.virtual_card import VirtualCard, profile
+from personalization.transport.base import Transport
+from personalization.transport.in_process import InProcessTransport
+from personalization.virtual_card import VirtualCard
 from tests.personalization.chip_setup import CAN, DG1, DOCUMENT, Keys, bac_seed, personalize
 from tests.personalization.conftest import MASTER_KEY
 
@@ -70,13 +72,13 @@ def test_read_and_authenticate_reports_a_genuine_chip(transport: Transport, card
     issued = personalize(transport, card_keys)
     transport.reconnect()
     report = read_and_authenticate(transport, pace.PacePassword.mrz(*DOCUMENT))
-    assert report.access == "PACE" and report.verdict == "genuine chip"
+    assert report.access == "PACE" and report.chip_verdict == "genuine chip"
     assert report.files["DG1"] == DG1 and report.files["DG15"] == issued.dg15
     # An inspection system that knows only BAC still reads the chip and runs CA and AA.
     transport.reconnect()
     transport.transmit(commands.select_aid(profile.LDS_AID, fci=False)).check()
     report = read_and_authenticate(transport, bac_seed=bac_seed())
-    assert report.access == "BAC" and report.verdict == "genuine chip"
+    assert report.access == "BAC" and report.chip_verdict == "genuine chip"
 
 
 def test_openssl_verifies_the_active_authentication_signature(transport: Transport,

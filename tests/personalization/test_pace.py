@@ -11,13 +11,15 @@ import pytest
 
 from personalization import commands, tlv
 from personalization.apdu import CommandAPDU
+from personalization.lds import profile
 from personalization.protocol import pace
 from personalization.protocol import security_infos as si
 from personalization.protocol.aes_sm import icao_kdf
 from personalization.protocol.ec_params import BRAINPOOL_P256R1, shared_x
 from personalization.status_words import CardError
-from personalization.transport import InProcessTransport, Transport
-from personalization.virtual_card import VirtualCard, profile
+from personalization.transport.base import Transport
+from personalization.transport.in_process import InProcessTransport
+from personalization.virtual_card import VirtualCard
 from tests.personalization.chip_setup import CAN, DG1, DOCUMENT, LARGE, Keys, personalize, scripted
 
 H = bytes.fromhex

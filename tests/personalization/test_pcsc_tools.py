@@ -8,8 +8,9 @@ import subprocess
 
 import pytest
 
-from personalization.pcsc_transport import CardEvents, PcscTransport, list_readers
-from personalization.virtual_card import VirtualCard, profile
+from personalization.lds import profile
+from personalization.transport.pcsc import CardEvents, PcscTransport, list_readers
+from personalization.virtual_card import VirtualCard
 from personalization.vpcd import VirtualReaderSlot
 
 pytestmark = pytest.mark.pcsc

@@ -10,15 +10,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 from cryptography.hazmat.primitives.hashes import SHA256
 
-from personalization import bac, commands, tlv
+from personalization import commands, tlv
 from personalization.apdu import CommandAPDU
 from personalization.capabilities import read_capabilities
-from personalization.kdf import StaticKeys
-from personalization.scp03 import LEVEL_FULL, Scp03Channel
-from personalization.transport import Transport
-from personalization.virtual_card import VirtualCard, profile
-from personalization.virtual_card.filesystem import AC_BAC, AC_SECURE_CHANNEL
-from personalization.virtual_card.signature_app import pin_block
+from personalization.lds import profile
+from personalization.lds.mrz import mrz_information
+from personalization.lds.profile import AC_BAC, AC_SECURE_CHANNEL, pin_block
+from personalization.protocol import bac
+from personalization.protocol.kdf import StaticKeys
+from personalization.protocol.scp03 import LEVEL_FULL, Scp03Channel
+from personalization.transport.base import Transport
+from personalization.virtual_card import VirtualCard
 
 DG1 = b"a\x5b\x5f\x1f\x58" + b"I<UTOD23145890<7349<<<<<<<<<<<3407127M9507122UTO<<<<<<<<<<<2STEVENSON<<PETER"
 PHOTO = os.urandom(3000)  # bigger than any short APDU: exercises extended length
@@ -41,7 +43,7 @@ def test_personalize_then_read_back(
     channel.transmit(commands.create_ef(0x0102, len(PHOTO), sfi=0x02, read_ac=rules)).check()
     commands.write_file(channel, 0x0101, DG1, chunk)
     commands.write_file(channel, 0x0102, PHOTO, chunk)
-    seed = bac.key_seed(bac.mrz_information("D23145890", "340712", "950712"))
+    seed = bac.key_seed(mrz_information("D23145890", "340712", "950712"))
     channel.transmit(CommandAPDU(0x00, 0xDA, 0x00, 0x62, seed)).check("PUT DATA seed")
 
     assert commands.read_file(channel, 0x0101, len(DG1), chunk) == DG1

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import pytest
 
 from personalization.apdu import CommandAPDU, ResponseAPDU
-from personalization.kdf import DIVERSIFY_ENC, StaticKeys, diversify
-from personalization.scp03 import Scp03Channel, Scp03Session
-from personalization.transport import InProcessTransport
+from personalization.protocol.kdf import DIVERSIFY_ENC, StaticKeys, diversify
+from personalization.protocol.scp03 import Scp03Channel, Scp03Session
+from personalization.transport.in_process import InProcessTransport
 from personalization.virtual_card import VirtualCard
 from personalization.virtual_card.state import CardState
 

@@ -8,13 +8,15 @@ import pytest
 
 from personalization import commands, tlv
 from personalization.apdu import CommandAPDU, ResponseAPDU, chain
-from personalization.kdf import StaticKeys, diversify_keys
-from personalization.pcsc_transport import PcscTransport
-from personalization.scp03 import LEVEL_FULL, Scp03Channel, put_key_data
+from personalization.lds import profile
+from personalization.lds.profile import pin_block
+from personalization.protocol.kdf import StaticKeys, diversify_keys
+from personalization.protocol.scp03 import LEVEL_FULL, Scp03Channel, put_key_data
 from personalization.status_words import CardError, CardRemovedError
-from personalization.transport import InProcessTransport, Transport
-from personalization.virtual_card import FaultPlan, VirtualCard, profile
-from personalization.virtual_card.signature_app import pin_block
+from personalization.transport.base import Transport
+from personalization.transport.in_process import InProcessTransport
+from personalization.transport.pcsc import PcscTransport
+from personalization.virtual_card import FaultPlan, VirtualCard
 from personalization.vpcd import VirtualReaderSlot
 
 Keys = Callable[[bytes], StaticKeys]

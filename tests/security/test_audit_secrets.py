@@ -16,7 +16,9 @@ SECRET_NAMES = ["passwd", "pwd", "token", "newPassword", "userPin", "otp", "can"
 HARMLESS = {"username": "clerk1", "key_id": "a1b2c3d4", "token_id": "b2c3", "scan": "front",
             "cancelled": True, "canonical": "x", "national_number": "1234567890", "digest":
             "hmac-sha256:" + "ab" * 32, "reasons": ["NAME_FUZZY", "DECEASED"], "count": 3,
-            "note": "نص عربي", "uuid": "3f2b8c1e-9d4a-4b7e-8c2f-1a2b3c4d5e6f"}
+            "note": "نص عربي", "uuid": "3f2b8c1e-9d4a-4b7e-8c2f-1a2b3c4d5e6f",
+            # Public identifiers that look random by design (PKI ceremonies log them).
+            "fingerprint": "ab" * 32, "serial": "0f" * 20, "check_value": "A1B2C3"}
 KEY_LOOKING = ["00112233445566778899aabbccddeeff", "q83vEjRWeJq83vEjRWeJqw==", b"\x00\x01",
                "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI\n-----END PRIVATE KEY-----"]
 

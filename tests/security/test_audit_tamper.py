@@ -261,7 +261,7 @@ def test_audited_writes_sign_checkpoints_at_the_configured_interval(
 def test_guards_survive_a_downgrade_and_upgrade_on_sqlite(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cycle.db'}"
     migrate.upgrade(url)
-    command.downgrade(migrate.alembic_config(url), "0003")
+    command.downgrade(migrate.alembic_config(url), "0006")
     migrate.upgrade(url)
     names = set(_sqlite_trigger_names(url))
     assert set(SQLITE_TRIGGERS) <= names

@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 import enrollment.api
+from enrollment.photo.samples import sample_portrait
 from enrollment.rules import NationalNumberRule
-from enrollment.sample_photos import sample_portrait
 from issuance.db import Database
 from issuance.models import Application, BiometricImage, Role
 from tests.factories import signed_in

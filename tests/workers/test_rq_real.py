@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from sqlalchemy import func, select
 
 from issuance import audit
 from issuance.config import Settings
+from issuance.demo import population
 from issuance.models import Application, AuditEvent, Role
 from issuance.runtime import Runtime
 from issuance.states import TERMINAL_VALIDATION
@@ -24,7 +27,7 @@ from tests.databases import reset_postgres
 from tests.factories import enroll_citizens, make_user
 from tests.workers.conftest import POPULATION
 from workers.jobs import enqueue_validation
-from workers.queues import open_queue
+from workers.queues import VALIDATE, open_queue
 from workers.reconciler import reconcile
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -57,6 +60,9 @@ def _env(s: Settings) -> dict[str, str]:
         "ISSUANCE_LEASE_SECONDS": str(s.lease_seconds),
         "ISSUANCE_VALIDATE_BATCH_SIZE": str(s.validate_batch_size),
         "ISSUANCE_REGISTRY_LATENCY_MS": str(s.registry_latency_ms),
+        "ISSUANCE_REGISTRY_URL": s.registry_url, "ISSUANCE_REGISTRY_RETRIES": str(s.registry_retries),
+        "ISSUANCE_REGISTRY_TIMEOUT": str(s.registry_timeout),
+        "ISSUANCE_RECONCILE_EVERY": str(s.reconcile_every),
     })
     return env
 
@@ -158,3 +164,61 @@ def test_plain_rq_worker_with_our_settings_works_too(real: Runtime) -> None:
     )
     assert burst.returncode == 0, burst.stderr.decode()
     _assert_each_decided_once(real, ids)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _postponed(rt: Runtime, ids: list[int]) -> bool:
+    with rt.db.session() as s:
+        n = s.scalar(select(func.count(func.distinct(AuditEvent.entity_id))).where(
+            AuditEvent.action == "application.validation_postponed"))
+    return n == len(ids)
+
+
+def test_an_idle_worker_recovers_from_a_registry_outage_by_itself(real: Runtime) -> None:
+    port = _free_port()
+    rt = dataclasses.replace(real.settings, registry_url=f"http://127.0.0.1:{port}", registry_retries=0,
+                             registry_timeout=0.5, reconcile_every=1)
+    real.settings = rt
+    ids = _enroll(real, 8)
+    worker = _start_worker(rt)
+    registry = None
+    try:
+        _wait_until(lambda: _postponed(real, ids), timeout=60)  # nobody listens: an outage
+        registry = subprocess.Popen(
+            [sys.executable, "-m", "issuance", "registry", "serve", "--port", str(port),
+             "--db", rt.registry_database_url], cwd=REPO, env=_env(rt),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # The queue is idle now; only the worker's own schedule can bring these back.
+        _wait_until(lambda: _count_decided(real, ids) == len(ids),
+                    timeout=rt.lease_seconds + rt.reconcile_every + 15)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+        if registry:
+            registry.terminate()
+            registry.wait()
+    _assert_each_decided_once(real, ids)
+
+
+def test_reconcilers_under_a_backlog_leave_one_job_per_application(real: Runtime) -> None:
+    clerk = make_user(real.db, "clerk1", Role.CLERK)
+    ids = enroll_citizens(real.db, real.vault, clerk, population.generate(2000, seed=5))
+    jobs = open_queue(real.settings)
+    enqueue_validation(real, jobs, ids)
+    time.sleep(real.settings.lease_seconds + 0.5)  # every id now waits longer than a lease
+    reconcilers = [subprocess.Popen(
+        [sys.executable, "-m", "issuance", "reconcile", "--every", "0.3"], cwd=REPO,
+        env=_env(real.settings), start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    time.sleep(4)
+    for process in reconcilers:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    carried = Counter(i for job in jobs.queue(VALIDATE).get_jobs() for i in job.args[0])
+    assert set(carried) == set(ids)
+    assert max(carried.values()) == 1

@@ -3,7 +3,7 @@ vault key ids and keyed image digests (the plain SHA-256 of each image is droppe
 sign-in throttles and server-side sessions; a photo override names the photo it accepts
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0006
 Create Date: 2026-11-28 22:30:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0003'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""The logical data structure and the card profile: pure data, bytes in and bytes out (ICAO 9303-10)."""

@@ -1,0 +1,1 @@
+"""Print spoolers: CUPS (the real printer) and a spool folder (the embedded default)."""
