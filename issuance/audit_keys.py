@@ -1,8 +1,8 @@
 """The audit log's keys: an HMAC key that chains entries and a signing key for checkpoints.
 
 Neither key is ever in the database, so whoever can write to it can still not forge the chain.
-`AuditKeys` is the port; `FileAuditKeys` keeps both in 0600 files under the key folder, and a
-keystore-backed implementation (software or PKCS#11) only has to provide the same four members.
+`AuditKeys` is the port; `FileAuditKeys` (the embedded default) keeps both in 0600 files under the
+key folder; `KeystoreAuditKeys` keeps both inside the keystore (software file or PKCS#11 token).
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from issuance.keyfiles import read_or_create
+from issuance.keystore import KeyNotFound, Keystore
 
 CHAIN_KEY_FILE = "audit-chain.key"
 SIGNING_KEY_FILE = "audit-checkpoint.pem"
@@ -86,6 +88,51 @@ class FileAuditKeys:
     def verify(self, data: bytes, signature: bytes) -> bool:
         try:
             self._public.verify(signature, data)
+        except InvalidSignature:
+            return False
+        return True
+
+    def public_key_pem(self) -> bytes:
+        return self._public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+class KeystoreAuditKeys:
+    """Both audit keys inside the keystore: AES-CMAC (NIST SP 800-38B) chains, ECDSA P-256 signs."""
+
+    CHAIN_LABEL = "audit-chain"
+    SIGNING_LABEL = "audit-checkpoint"
+
+    def __init__(self, keystore: Keystore, *, create: bool = False) -> None:
+        self._keystore = keystore
+        labels = {key.label for key in keystore.list_keys()}
+        for label, make in ((self.CHAIN_LABEL, lambda: keystore.generate_aes(self.CHAIN_LABEL, 256)),
+                            (self.SIGNING_LABEL, lambda: keystore.generate_ec_p256(self.SIGNING_LABEL))):
+            if label not in labels:
+                if not create:
+                    raise KeyNotFound(f"{keystore.name}: no audit key {label!r} (create it once)")
+                make()
+        public = keystore.public_key(self.SIGNING_LABEL)
+        if not isinstance(public, ec.EllipticCurvePublicKey):
+            raise ValueError(f"{keystore.name}: {self.SIGNING_LABEL!r} is not an EC key")
+        self._public = public
+        self._key_id = "ks-" + keystore.cmac(self.CHAIN_LABEL, [b"audit chain key id"])[0].hex()[:9]
+
+    @property
+    def key_id(self) -> str:
+        return self._key_id
+
+    def mac(self, data: bytes, key_id: str) -> str:
+        if key_id != self._key_id:
+            raise UnknownAuditKey(key_id)
+        return self._keystore.cmac(self.CHAIN_LABEL, [data])[0].hex()
+
+    def sign(self, data: bytes) -> bytes:
+        return self._keystore.sign(self.SIGNING_LABEL, data)
+
+    def verify(self, data: bytes, signature: bytes) -> bool:
+        try:
+            self._public.verify(signature, data, ec.ECDSA(hashes.SHA256()))
         except InvalidSignature:
             return False
         return True

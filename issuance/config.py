@@ -29,6 +29,8 @@ class Settings:
     audit_checkpoint_file: str = ""
     # At most one checkpoint per process every this many seconds of audited writes (0: every commit).
     audit_checkpoint_seconds: int = 300
+    # Where the audit chain and checkpoint keys live: 0600 files in the key folder, or the keystore.
+    audit_keys: str = "file"
     database_url: str = ""
     redis_url: str = ""
     keystore: str = "software"
@@ -101,6 +103,7 @@ class Settings:
 _KNOWN = {f.name: f for f in fields(Settings) if f.name != "extra"}
 _CHOICES = {
     "keystore": {"software", "pkcs11"},
+    "audit_keys": {"file", "keystore"},
     "card_transport": {"virtual", "pcsc"},
 }
 

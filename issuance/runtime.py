@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 
 from issuance import migrate
 from issuance.audit_checkpoints import AuditAnchor, CheckpointLog
-from issuance.audit_keys import FileAuditKeys
+from issuance.audit_keys import AuditKeys, FileAuditKeys, KeystoreAuditKeys
 from issuance.config import Settings, load_settings
 from issuance.db import Database
 from issuance.keyfiles import private_dir
@@ -21,7 +21,8 @@ from issuance.vault import Vault
 
 def audit_anchor(settings: Settings) -> AuditAnchor:
     """The audit keys and checkpoint file these settings name."""
-    keys = FileAuditKeys(settings.effective_key_dir)
+    keys: AuditKeys = (KeystoreAuditKeys(open_keystore(settings, create=True), create=True)
+                       if settings.audit_keys == "keystore" else FileAuditKeys(settings.effective_key_dir))
     log = CheckpointLog(settings.effective_checkpoint_file, keys)
     return AuditAnchor(keys, log, settings.audit_checkpoint_seconds)
 
