@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac as hmac_lib
 import os
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Protocol
 
@@ -59,19 +60,11 @@ def _new_signing_key() -> bytes:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
 
-class FileAuditKeys:
-    """Both keys in 0600 files of the key folder, created on first use."""
+class _SigningChain(ABC):
+    """What both implementations share: the key id, the MAC guard, verification, the public PEM."""
 
-    def __init__(self, key_dir: Path) -> None:
-        self._chain_key = read_or_create(key_dir / CHAIN_KEY_FILE, lambda: os.urandom(32))
-        pem = read_or_create(key_dir / SIGNING_KEY_FILE, _new_signing_key)
-        private = serialization.load_pem_private_key(pem, password=None)
-        if not isinstance(private, Ed25519PrivateKey):
-            raise ValueError(f"{key_dir / SIGNING_KEY_FILE}: not an Ed25519 private key")
-        self._signer = private
-        self._public: Ed25519PublicKey = private.public_key()
-        # The id names the key without revealing it: a MAC of a fixed label under the key.
-        self._key_id = hmac_lib.new(self._chain_key, b"audit chain key id", hashlib.sha256).hexdigest()[:12]
+    _key_id: str
+    _public: Ed25519PublicKey | ec.EllipticCurvePublicKey
 
     @property
     def key_id(self) -> str:
@@ -80,14 +73,11 @@ class FileAuditKeys:
     def mac(self, data: bytes, key_id: str) -> str:
         if key_id != self._key_id:
             raise UnknownAuditKey(key_id)
-        return hmac_lib.new(self._chain_key, data, hashlib.sha256).hexdigest()
-
-    def sign(self, data: bytes) -> bytes:
-        return self._signer.sign(data)
+        return self._mac(data)
 
     def verify(self, data: bytes, signature: bytes) -> bool:
         try:
-            self._public.verify(signature, data)
+            self._check(signature, data)
         except InvalidSignature:
             return False
         return True
@@ -96,8 +86,41 @@ class FileAuditKeys:
         return self._public.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
+    @abstractmethod
+    def _mac(self, data: bytes) -> str:
+        """The chain MAC of `data` as hex."""
 
-class KeystoreAuditKeys:
+    @abstractmethod
+    def _check(self, signature: bytes, data: bytes) -> None:
+        """Raise InvalidSignature unless `signature` over `data` is ours."""
+
+
+class FileAuditKeys(_SigningChain):
+    """Both keys in 0600 files of the key folder, created on first use: HMAC-SHA256 and Ed25519."""
+
+    def __init__(self, key_dir: Path) -> None:
+        self._chain_key = read_or_create(key_dir / CHAIN_KEY_FILE, lambda: os.urandom(32))
+        pem = read_or_create(key_dir / SIGNING_KEY_FILE, _new_signing_key)
+        private = serialization.load_pem_private_key(pem, password=None)
+        if not isinstance(private, Ed25519PrivateKey):
+            raise ValueError(f"{key_dir / SIGNING_KEY_FILE}: not an Ed25519 private key")
+        self._signer = private
+        self._ed25519 = private.public_key()
+        self._public = self._ed25519
+        # The id names the key without revealing it: a MAC of a fixed label under the key.
+        self._key_id = self._mac(b"audit chain key id")[:12]
+
+    def _mac(self, data: bytes) -> str:
+        return hmac_lib.new(self._chain_key, data, hashlib.sha256).hexdigest()
+
+    def sign(self, data: bytes) -> bytes:
+        return self._signer.sign(data)
+
+    def _check(self, signature: bytes, data: bytes) -> None:
+        self._ed25519.verify(signature, data)
+
+
+class KeystoreAuditKeys(_SigningChain):
     """Both audit keys inside the keystore: AES-CMAC (NIST SP 800-38B) chains, ECDSA P-256 signs."""
 
     CHAIN_LABEL = "audit-chain"
@@ -115,28 +138,15 @@ class KeystoreAuditKeys:
         public = keystore.public_key(self.SIGNING_LABEL)
         if not isinstance(public, ec.EllipticCurvePublicKey):
             raise ValueError(f"{keystore.name}: {self.SIGNING_LABEL!r} is not an EC key")
+        self._ecdsa = public
         self._public = public
-        self._key_id = "ks-" + keystore.cmac(self.CHAIN_LABEL, [b"audit chain key id"])[0].hex()[:9]
+        self._key_id = "ks-" + self._mac(b"audit chain key id")[:9]
 
-    @property
-    def key_id(self) -> str:
-        return self._key_id
-
-    def mac(self, data: bytes, key_id: str) -> str:
-        if key_id != self._key_id:
-            raise UnknownAuditKey(key_id)
+    def _mac(self, data: bytes) -> str:
         return self._keystore.cmac(self.CHAIN_LABEL, [data])[0].hex()
 
     def sign(self, data: bytes) -> bytes:
         return self._keystore.sign(self.SIGNING_LABEL, data)
 
-    def verify(self, data: bytes, signature: bytes) -> bool:
-        try:
-            self._public.verify(signature, data, ec.ECDSA(hashes.SHA256()))
-        except InvalidSignature:
-            return False
-        return True
-
-    def public_key_pem(self) -> bytes:
-        return self._public.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    def _check(self, signature: bytes, data: bytes) -> None:
+        self._ecdsa.verify(signature, data, ec.ECDSA(hashes.SHA256()))
