@@ -6,7 +6,7 @@ import dataclasses
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from PIL import Image
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
@@ -19,7 +19,7 @@ from enrollment.fields import Applicant
 from enrollment.mrz_name import propose_mrz_name
 from enrollment.photo.checks import assess_photo
 from enrollment.photo.crop import CropError, chip_jpeg, make_compliant_crop, make_token_image
-from enrollment.photo.intake import DEFAULT_LIMITS, ImageRejected, decode_image
+from enrollment.photo.intake import DEFAULT_LIMITS, ImageRejected, check_declared_type, decode_image
 from enrollment.photo.thresholds import thresholds_from_config
 from enrollment.rules import rules_from_config
 from enrollment.signature import SIGNATURE_BOX, SignatureRejected, prepare_signature
@@ -29,10 +29,12 @@ from issuance.biometrics import ImageMeta, load_biometric, remove_biometric, sto
 from issuance.models import Application, BiometricImage, BiometricKind, User
 from issuance.person import Person
 from issuance.pipeline import Pipeline
+from issuance.review import override_covers
 from issuance.roles import Permission
 from issuance.states import ApplicationState
 from issuance.transitions import Actor, NotFound
 from issuance.web.deps import WebRuntime, committing, db_session, pipeline, require, runtime
+from issuance.web.inputs import Id
 from printing.receipt import Receipt, render_receipt_pdf
 
 MAX_PHOTO_BYTES = DEFAULT_LIMITS.max_bytes
@@ -144,6 +146,15 @@ def _require_draft(app: Application) -> None:
         raise HTTPException(409, f"application {app.number} is {app.state}; only drafts change")
 
 
+def own_draft(application_id: Id, user: Clerk, session: Db) -> None:
+    """Ownership and state, checked before an upload is read or decoded (no work for strangers).
+
+    The handler checks both again inside its transaction; this only keeps the expensive part away.
+    """
+    _require_draft(_own_application(session, application_id, user))
+    session.rollback()  # end the read so the handler's own transaction starts clean
+
+
 def _latin_or_transliterated(latin: str, arabic: list[str]) -> str:
     if latin:
         return latin
@@ -210,14 +221,16 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
 @router.put("/applications/{application_id}/photo", openapi_extra=_IMAGE_BODY,
             responses={413: {"description": "too large"}, 422: {"description": "not an image"}})
 def upload_photo(
-    application_id: int, user: Clerk, data: Annotated[bytes, Depends(photo_body)],
-    session: Db, rt: Rt,
+    application_id: Id, user: Clerk, _: Annotated[None, Depends(own_draft)],
+    data: Annotated[bytes, Depends(photo_body)], session: Db, rt: Rt,
+    content_type: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     """Check the photo; store the compliant crop and chip JPEG if it passes, and report."""
     try:
+        check_declared_type(content_type, data)
         image = decode_image(data)
     except ImageRejected as exc:
-        raise HTTPException(422, {"code": exc.code, "message": exc.reason}) from exc
+        raise HTTPException(exc.status, {"code": exc.code, "message": exc.reason}) from exc
     thresholds = thresholds_from_config(rt.settings.extra)
     report = assess_photo(image, thresholds)
     result: dict[str, Any] = report.as_dict()
@@ -254,14 +267,16 @@ def upload_photo(
 @router.put("/applications/{application_id}/signature", openapi_extra=_IMAGE_BODY,
             responses={413: {"description": "too large"}, 422: {"description": "no signature"}})
 def upload_signature(
-    application_id: int, user: Clerk, data: Annotated[bytes, Depends(signature_body)],
-    session: Db, rt: Rt,
+    application_id: Id, user: Clerk, _: Annotated[None, Depends(own_draft)],
+    data: Annotated[bytes, Depends(signature_body)], session: Db, rt: Rt,
+    content_type: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     """Binarise and fit the signature to the card's box, then store it."""
     try:
+        check_declared_type(content_type, data)
         png = prepare_signature(data)
     except ImageRejected as exc:
-        raise HTTPException(422, {"code": exc.code, "message": exc.reason}) from exc
+        raise HTTPException(exc.status, {"code": exc.code, "message": exc.reason}) from exc
     except SignatureRejected as exc:
         raise HTTPException(422, {"code": "no_signature", "message": exc.reason}) from exc
     with committing(session):
@@ -280,7 +295,7 @@ def _captured(session: Session, application_id: int) -> dict[BiometricKind, Biom
 
 @router.post("/applications/{application_id}/submit", status_code=202, response_model=StatusOut)
 def submit_application(
-    application_id: int, user: Clerk, session: Db, announce: Annotated[Pipeline, Depends(pipeline)]
+    application_id: Id, user: Clerk, session: Db, announce: Annotated[Pipeline, Depends(pipeline)]
 ) -> StatusOut:
     """Move a complete draft to `submitted` and queue its validation."""
     with committing(session):
@@ -289,7 +304,7 @@ def submit_application(
         captured = _captured(session, app.id)
         photo = captured.get(BiometricKind.PHOTO)
         missing = []
-        if photo is None or not (photo.quality_passed or app.photo_override_by):
+        if photo is None or not (photo.quality_passed or override_covers(app, photo.id, photo.digest)):
             missing.append("a photo that passes the quality checks")
         if BiometricKind.SIGNATURE not in captured:
             missing.append("a signature")
@@ -302,7 +317,7 @@ def submit_application(
 
 
 @router.get("/applications/{application_id}", response_model=StatusOut)
-def application_status(application_id: int, user: Viewer, session: Db) -> StatusOut:
+def application_status(application_id: Id, user: Viewer, session: Db) -> StatusOut:
     """State of one of the clerk's own applications."""
     app = _own_application(session, application_id, user)
     captured = _captured(session, app.id)
@@ -317,7 +332,7 @@ def application_status(application_id: int, user: Viewer, session: Db) -> Status
 
 @router.get("/applications/{application_id}/receipt", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
-def receipt(application_id: int, user: Viewer, session: Db, rt: Rt) -> Response:
+def receipt(application_id: Id, user: Viewer, session: Db, rt: Rt) -> Response:
     """The counter receipt as PDF."""
     app = _own_application(session, application_id, user)
     photo_bytes = load_biometric(session, rt.vault, app.id, BiometricKind.PHOTO)

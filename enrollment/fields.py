@@ -14,12 +14,15 @@ from enrollment.errors import FieldError, ValidationError
 from enrollment.messages import message
 from enrollment.mrz_name import TD1_NAME_LENGTH
 from enrollment.rules import DEFAULT_RULES, ApplicantRules
-from enrollment.transliteration import is_mrz_charset
+from enrollment.transliteration import is_mrz_charset, untransliterable
 from issuance.person import Person
 
 ARABIC_NAME_FIELDS = ("first_name_ar", "father_name_ar", "grandfather_name_ar", "family_name_ar")
 LATIN_NAME_FIELDS = ("given_names_latin", "surname_latin")
 _LATIN_NAME = re.compile(r"^[A-Z]+(?:[ '\-][A-Z]+)*$")
+# C0 controls (tab, newline, return aside), DEL, lone surrogates and bidi overrides: PostgreSQL
+# refuses NUL, SQLite would store it, and overrides can make a printed name read differently.
+_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 _DIGIT_FOLD = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
 
 
@@ -51,6 +54,17 @@ def _text(raw: Mapping[str, object], name: str) -> str:
     return value.isoformat() if isinstance(value, date) else str(value).strip()
 
 
+def _without_forbidden_characters(raw: Mapping[str, object], errs: _Collector) -> dict[str, object]:
+    """Report control characters per field, then check the rest of the value as if they were gone."""
+    clean: dict[str, object] = {}
+    for name, value in raw.items():
+        if isinstance(value, str) and _FORBIDDEN_CHARS.search(value):
+            errs.add(name, "control_characters")
+            value = _FORBIDDEN_CHARS.sub("", value)
+        clean[name] = value
+    return clean
+
+
 def _parse_date(value: str) -> date | None:
     try:
         return date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
@@ -74,6 +88,7 @@ def validate_applicant(
     raw: Mapping[str, object] = dataclasses.asdict(data) if isinstance(data, Applicant) else data
     today = today or date.today()
     errs = _Collector()
+    raw = _without_forbidden_characters(raw, errs)
     for unknown in sorted(set(raw) - set(FIELD_NAMES)):
         errs.add(unknown, "unknown_field")
     out: dict[str, object] = {}
@@ -85,6 +100,8 @@ def validate_applicant(
                 errs.add(name, "required")
         elif not is_arabic_name(value):
             errs.add(name, "arabic_script")
+        elif (letter := untransliterable(value)) is not None:
+            errs.add(name, "icao_transliteration", letter=letter)
         elif len(value) > rules.max_name_length:
             errs.add(name, "max_length", limit=rules.max_name_length)
         out[name] = value

@@ -43,6 +43,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "may contain only the letters A-Z and '<'",
         "يسمح فقط بالحروف A-Z والرمز '<'",
     ),
+    "control_characters": (
+        "contains control characters (such as NUL) or direction overrides; retype it",
+        "يحتوي على رموز تحكم غير مسموح بها؛ أعد كتابته",
+    ),
+    "icao_transliteration": (
+        "contains the letter {letter}, which ICAO 9303-3 gives no Latin form for; "
+        "use the nearest Arabic letter",
+        "يحتوي على الحرف {letter} الذي لا يوجد له مقابل لاتيني في معيار إيكاو 9303-3؛ "
+        "استخدم أقرب حرف عربي",
+    ),
     "unknown_field": ("is not an applicant field", "ليس من حقول طلب التسجيل"),
     "application_kind": (
         "must be first_issue, renewal or replacement",

@@ -47,6 +47,13 @@ ICAO_ARABIC: dict[str, str] = {
     "\u0625": "I",  # alef with hamza below
     "\u0626": "XI",  # yeh with hamza
     TEH_MARBUTA: "XTA",  # teh marbuta inside a component
+    # Table C's extended rows (Persian, Urdu, Pashto letters) for the ones a name field accepts.
+    "\u067e": "P",  # peh
+    "\u0686": "XC",  # tcheh
+    "\u0698": "XJ",  # jeh
+    "\u06a9": "XKK",  # keheh
+    "\u06af": "XGG",  # gaf
+    "\u06cc": "XYA",  # Farsi yeh
 }
 TEH_MARBUTA_FINAL = "XAH"
 
@@ -75,6 +82,12 @@ def transliterate_components(text: str) -> list[str]:
     """Transliterate each space-separated Arabic component (ICAO 9303-3 §6); vowel marks dropped."""
     words = _DIACRITICS.sub("", clean_arabic(text)).split()
     return [_component(w, text) for w in words]
+
+
+def untransliterable(text: str) -> str | None:
+    """The first letter of `text` ICAO 9303-3 gives no transliteration for (e.g. veh), or None."""
+    letters = _DIACRITICS.sub("", clean_arabic(text)).replace(" ", "")
+    return next((ch for ch in letters if ch not in ICAO_ARABIC), None)
 
 
 def transliterate(text: str) -> str:

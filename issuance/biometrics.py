@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from issuance import audit
-from issuance.models import BiometricImage, BiometricKind
+from issuance.models import Application, BiometricImage, BiometricKind
 from issuance.vault import Vault
 
 
@@ -21,7 +20,8 @@ class ImageMeta:
     height: int
 
 
-def _context(application_id: int, kind: BiometricKind) -> str:
+def context_of(application_id: int, kind: BiometricKind) -> str:
+    """The associated data a record's image is sealed under."""
     return f"application:{application_id}:{kind}"
 
 
@@ -36,8 +36,9 @@ def store_biometric(
     if row is None:
         row = BiometricImage(application_id=application_id, kind=kind)
         session.add(row)
-    row.ciphertext = vault.seal(data, _context(application_id, kind))
-    row.sha256 = hashlib.sha256(data).hexdigest()
+    row.ciphertext = vault.seal(data, context_of(application_id, kind))
+    row.digest = vault.digest(data)
+    row.key_id = vault.key_id
     row.media_type, row.width, row.height = meta.media_type, meta.width, meta.height
     row.byte_size = len(data)
     row.quality_passed, row.quality_report = quality_passed, quality_report
@@ -45,9 +46,22 @@ def store_biometric(
     audit.record(session, audit.Entry(
         actor=actor, action=f"biometric.{kind}.stored", entity_type="application",
         entity_id=str(application_id),
-        details={"sha256": row.sha256, "bytes": len(data), "quality_passed": quality_passed},
+        details={"digest": row.digest, "bytes": len(data), "quality_passed": quality_passed},
     ))
+    if kind == BiometricKind.PHOTO:
+        _void_photo_override(session, application_id, actor)
     return row
+
+
+def _void_photo_override(session: Session, application_id: int, actor: str) -> None:
+    # An override accepted one photo; a new one needs a new decision.
+    app = session.get(Application, application_id)
+    if app is None or app.photo_override_by is None:
+        return
+    app.photo_override_by = app.photo_override_image_id = app.photo_override_digest = None
+    audit.record(session, audit.Entry(
+        actor=actor, action="application.photo_override_voided", entity_type="application",
+        entity_id=str(application_id), details={"because": "a new photo was uploaded"}))
 
 
 def remove_biometric(session: Session, application_id: int, kind: BiometricKind, actor: str) -> bool:
@@ -68,4 +82,4 @@ def load_biometric(session: Session, vault: Vault, application_id: int, kind: Bi
         BiometricImage.application_id == application_id, BiometricImage.kind == kind)).first()
     if row is None:
         return None
-    return vault.open(row.ciphertext, _context(application_id, kind))
+    return vault.open(row.ciphertext, context_of(application_id, kind))

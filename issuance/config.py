@@ -22,6 +22,15 @@ class Settings:
     """Every knob of the system; the defaults are the embedded ones."""
 
     data_dir: Path = Path("./var")
+    # Keys live apart from the data (a copy of the data folder must not carry its keys):
+    # empty means a sibling folder of the data folder named "<data folder>-keys".
+    key_dir: str = ""
+    # Signed audit checkpoints (empty: audit-checkpoints.jsonl in the key folder); keep a copy elsewhere.
+    audit_checkpoint_file: str = ""
+    # At most one checkpoint per process every this many seconds of audited writes (0: every commit).
+    audit_checkpoint_seconds: int = 300
+    # Where the audit chain and checkpoint keys live: 0600 files in the key folder, or the keystore.
+    audit_keys: str = "file"
     database_url: str = ""
     redis_url: str = ""
     keystore: str = "software"
@@ -61,6 +70,21 @@ class Settings:
         return f"sqlite:///{(self.data_dir / 'issuance.db').as_posix()}"
 
     @property
+    def effective_key_dir(self) -> Path:
+        """Where key files live: ISSUANCE_KEY_DIR, else "<data folder>-keys" beside the data folder."""
+        if self.key_dir:
+            return Path(self.key_dir)
+        data = self.data_dir.absolute()
+        return data.with_name(f"{data.name}-keys")
+
+    @property
+    def effective_checkpoint_file(self) -> Path:
+        """The append-only file of signed audit checkpoints."""
+        if self.audit_checkpoint_file:
+            return Path(self.audit_checkpoint_file)
+        return self.effective_key_dir / "audit-checkpoints.jsonl"
+
+    @property
     def effective_registry_database_url(self) -> str:
         """The reference registry's own database (embedded default: a SQLite file)."""
         if self.registry_database_url:
@@ -70,7 +94,7 @@ class Settings:
     @property
     def effective_keystore_path(self) -> Path:
         """The software keystore file: the configured one, or keys/keystore.json under the data folder."""
-        return Path(self.keystore_path) if self.keystore_path else self.data_dir / "keys" / "keystore.json"
+        return Path(self.keystore_path) if self.keystore_path else self.effective_key_dir / "keystore.json"
 
     @property
     def uses_embedded_queue(self) -> bool:
@@ -81,6 +105,7 @@ class Settings:
 _KNOWN = {f.name: f for f in fields(Settings) if f.name != "extra"}
 _CHOICES = {
     "keystore": {"software", "pkcs11"},
+    "audit_keys": {"file", "keystore"},
     "card_transport": {"virtual", "pcsc"},
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +12,12 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from issuance.audit_checkpoints import AuditAnchor
+
+ANCHOR = "audit_anchor"
+PENDING = "audit_pending"
+log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -31,13 +39,36 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
+def _private_sqlite_file(path: Path) -> None:
+    # The file holds personal data: create it 0600 before SQLite does (SQLite keeps the mode
+    # for its -wal and -shm companions).
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
+def _checkpoint_after_commit(session: Session) -> None:
+    pending, anchor = session.info.pop(PENDING, None), session.info.get(ANCHOR)
+    if pending is None or anchor is None:
+        return
+    try:
+        anchor.committed(*pending)
+    except OSError:
+        # The entries are committed either way; the next checkpoint or `audit verify` covers them.
+        log.exception("audit checkpoint could not be written")
+
+
+def _forget_pending(session: Session, _previous: Any = None) -> None:
+    session.info.pop(PENDING, None)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for the URL, with SQLite set up to behave like a serious database."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, future=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_file(Path(parsed.database))
     engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None})
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _sqlite_begin)
@@ -47,10 +78,13 @@ def make_engine(url: str) -> Engine:
 class Database:
     """Owns an engine and hands out transactional sessions."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, anchor: AuditAnchor | None = None) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Sessions carry the audit anchor: its keys chain entries, its file receives checkpoints.
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={ANCHOR: anchor})
+        event.listen(self._sessions, "after_commit", _checkpoint_after_commit)
+        event.listen(self._sessions, "after_rollback", _forget_pending)
 
     @property
     def dialect(self) -> str:

@@ -129,6 +129,32 @@ class WebSession(Base):
     last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class SignInThrottle(Base):
+    """Failed sign-ins of one account name or one client address: the delay and lockout they earn."""
+
+    __tablename__ = "sign_in_throttles"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)  # "account" or "address"
+    subject: Mapped[str] = mapped_column(String(128), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    blocked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UserSession(Base):
+    """A signed-in session: tokens name it, so sign-out or an admin can revoke it server-side."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random token id, not a secret
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Renewals never reach past this: one counter shift, then sign in again.
+    renew_until: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class Station(Base):
     """An encoding station: one PC/SC reader at a site."""
 
@@ -203,6 +229,9 @@ class Application(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)
     outcome_reasons: Mapped[list[Any] | None] = mapped_column(JSON)
     photo_override_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The exact photo the override accepted (its image row and keyed digest); a new upload voids it.
+    photo_override_image_id: Mapped[int | None] = mapped_column(Integer)
+    photo_override_digest: Mapped[str | None] = mapped_column(String(80))
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # When a validation job was last enqueued: the reconciler re-enqueues only what is missing.
     enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -267,7 +296,10 @@ class BiometricImage(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
     kind: Mapped[BiometricKind] = mapped_column(_enum(BiometricKind, "biometric_kind"))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
-    sha256: Mapped[str] = mapped_column(String(64))
+    # Which vault key sealed `ciphertext` ("" before key ids): `issuance vault rotate` re-seals by it.
+    key_id: Mapped[str] = mapped_column(String(16), default="", server_default="", index=True)
+    # A keyed digest (issuance.vault.Vault.digest), never a plain hash of the clear image.
+    digest: Mapped[str] = mapped_column(String(80), default="", server_default="")
     media_type: Mapped[str] = mapped_column(String(40))
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
@@ -360,6 +392,8 @@ class AuditEvent(Base):
     details: Mapped[str] = mapped_column(Text, default="{}")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Which chain key made `hash` (see issuance.audit_keys); never the key itself.
+    key_id: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
 
 class AuditHead(Base):

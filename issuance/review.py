@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuance import audit
-from issuance.models import Application, User
+from issuance.models import Application, BiometricImage, BiometricKind, User
 from issuance.roles import Permission, authorize
 from issuance.sites import in_scope
 from issuance.states import ApplicationState
@@ -50,11 +51,37 @@ def resolve_exception(
     )
 
 
-def override_photo(session: Session, application_id: int, reviewer: User, reason: str) -> None:
-    """Accept a photo that failed quality (e.g. a medical condition), recorded and audited."""
+class OverrideRefused(ValueError):
+    """There is no failed photo waiting on a supervisor's override."""
+
+
+def override_photo(session: Session, application_id: int, reviewer: User, reason: str) -> BiometricImage:
+    """Accept this draft's failed photo (e.g. a medical condition): that exact image, audited.
+
+    The override names the image row and its keyed digest; any new upload voids it.
+    """
     application = _reviewable(session, application_id, reviewer, reason)
+    if application.state != ApplicationState.DRAFT:
+        raise OverrideRefused(f"application {application.number} is {application.state}: only a draft's "
+                              "photo waits on an override")
+    photo = session.scalars(select(BiometricImage).where(
+        BiometricImage.application_id == application_id, BiometricImage.kind == BiometricKind.PHOTO)).first()
+    if photo is None:
+        raise OverrideRefused(f"application {application.number} has no photo to accept yet")
+    if photo.quality_passed:
+        raise OverrideRefused(f"application {application.number}: the photo passed; nothing to override")
     application.photo_override_by = reviewer.id
+    application.photo_override_image_id, application.photo_override_digest = photo.id, photo.digest
     audit.record(session, audit.Entry(
         actor=reviewer.username, site=reviewer.site, action="application.photo_override",
-        entity_type="application", entity_id=str(application_id), details={"reason": reason.strip()},
+        entity_type="application", entity_id=str(application_id),
+        details={"reason": reason.strip(), "image_id": photo.id, "digest": photo.digest},
     ))
+    return photo
+
+
+def override_covers(application: Application, image_id: int | None, digest: str | None) -> bool:
+    """True when a supervisor's override accepted exactly this stored photo."""
+    return (application.photo_override_by is not None and image_id is not None
+            and application.photo_override_image_id == image_id
+            and bool(digest) and application.photo_override_digest == digest)

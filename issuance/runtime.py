@@ -8,12 +8,23 @@ from functools import cached_property
 from sqlalchemy.engine import make_url
 
 from issuance import migrate
+from issuance.audit_checkpoints import AuditAnchor, CheckpointLog
+from issuance.audit_keys import AuditKeys, FileAuditKeys, KeystoreAuditKeys
 from issuance.config import Settings, load_settings
 from issuance.db import Database
+from issuance.keyfiles import private_dir
 from issuance.keystore import Keystore, open_keystore
 from issuance.registry.client import HttpRegistry, InProcessRegistry, Registry
 from issuance.registry.store import RegistryStore
 from issuance.vault import Vault
+
+
+def audit_anchor(settings: Settings) -> AuditAnchor:
+    """The audit keys and checkpoint file these settings name."""
+    keys: AuditKeys = (KeystoreAuditKeys(open_keystore(settings, create=True), create=True)
+                       if settings.audit_keys == "keystore" else FileAuditKeys(settings.effective_key_dir))
+    log = CheckpointLog(settings.effective_checkpoint_file, keys)
+    return AuditAnchor(keys, log, settings.audit_checkpoint_seconds)
 
 
 class SchemaNotReady(RuntimeError):
@@ -31,9 +42,11 @@ class Runtime:
     @cached_property
     def db(self) -> Database:
         url = self.settings.effective_database_url
+        # The data folder holds personal data (the embedded database, registry, spool): owner only.
+        private_dir(self.settings.data_dir)
         if self.check_schema:
             self.ensure_schema()
-        return Database(url)
+        return Database(url, audit_anchor(self.settings))
 
     def ensure_schema(self) -> None:
         """Refuse a database behind the code's schema; migrate the embedded SQLite one."""
@@ -63,7 +76,7 @@ class Runtime:
 
     @cached_property
     def vault(self) -> Vault:
-        return Vault.from_settings(self.settings.data_dir)
+        return Vault.from_settings(self.settings.effective_key_dir)
 
     def close(self) -> None:
         if "db" in self.__dict__:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuance import audit
 from issuance.models import Role, User
+from issuance.signin import check_password
 from issuance.sites import UnknownSite, require_site
+from issuance.user_sessions import revoke_all
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
@@ -54,15 +55,8 @@ def add_user(
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this name and password, or None."""
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None or not user.active:
-        return None
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    return user
+    """The active user with this name and password, or None (unthrottled: use `signin.sign_in`)."""
+    return check_password(session, username, password)
 
 
 def set_active(session: Session, username: str, active: bool, *, actor: str) -> User:
@@ -71,6 +65,8 @@ def set_active(session: Session, username: str, active: bool, *, actor: str) -> 
     if user is None:
         raise UserError(f"username: {username!r} does not exist")
     user.active = active
+    if not active:
+        revoke_all(session, user.id)
     audit.record(session, audit.Entry(
         actor=actor, site=user.site, action="user.enabled" if active else "user.disabled",
         entity_type="user", entity_id=str(user.id), details={"username": username},

@@ -17,7 +17,7 @@ from issuance import migrate
 from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import Role, User
-from issuance.runtime import Runtime
+from issuance.runtime import Runtime, audit_anchor
 from issuance.web.app import create_app
 from tests.databases import reset_postgres
 from tests.factories import make_user
@@ -78,8 +78,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
+def db(database_url: str, settings: Settings) -> Iterator[Database]:
+    """The test's database, with the audit keys and checkpoint file of the test's settings."""
+    database = Database(database_url, audit_anchor(settings))
     yield database
     database.dispose()
 
@@ -99,7 +100,7 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    """The whole web app (API and pages) on the test's database."""
+    """The whole web app on the test's settings, its lifespan running."""
     app = create_app(settings)
     with TestClient(app) as c:
         yield c

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
+
 from issuance.applications import open_application, submit
 from issuance.biometrics import ImageMeta, store_biometric
 from issuance.db import Database
@@ -58,3 +60,16 @@ def enroll_citizens(db: Database, vault: Vault, clerk: User, citizens: list[popu
             for app_id in ids:
                 submit(s, app_id, Actor(clerk.username))
     return ids
+
+
+def bearer(client: TestClient, name: str, password: str = TEST_PASSWORD) -> dict[str, str]:
+    """Sign `name` in through the API; the Authorization header for its token."""
+    r = client.post("/api/session", json={"username": name, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def signed_in(client: TestClient, db: Database, name: str, role: Role = Role.CLERK) -> dict[str, str]:
+    """A new user of `role`, signed in: the Authorization header."""
+    make_user(db, name, role)
+    return bearer(client, name)

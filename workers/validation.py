@@ -20,6 +20,7 @@ from issuance import audit
 from issuance.models import Applicant, Application, BiometricImage, BiometricKind, Card, utcnow
 from issuance.registry.client import Registry, RegistryError, RegistryUnavailable
 from issuance.registry.record import CitizenRecord
+from issuance.review import override_covers
 from issuance.runtime import Runtime
 from issuance.states import ISSUED_CARD_STATES, ApplicationState, CardState
 from issuance.transitions import Actor, move_many
@@ -74,15 +75,24 @@ def _audit(session: Session, actor: Actor, action: str, details: dict[int, dict[
     ))
 
 
+def _passed(photo: BiometricImage | None) -> bool | None:
+    return None if photo is None else photo.quality_passed
+
+
+def _overridden(app: Application, photo: BiometricImage | None) -> bool:
+    # The override counts only for the exact photo it accepted.
+    return photo is not None and override_covers(app, photo.id, photo.digest)
+
+
 def _facts(session: Session, ids: Sequence[int]) -> dict[int, Facts]:
     rows = session.execute(
         select(Application, Applicant).join(Applicant).where(Application.id.in_(ids))
     ).all()
     numbers = {ap.national_number for _, ap in rows}
-    photos = dict(session.execute(
-        select(BiometricImage.application_id, BiometricImage.quality_passed)
+    photos = {row.application_id: row for row in session.scalars(
+        select(BiometricImage)
         .where(BiometricImage.application_id.in_(ids), BiometricImage.kind == BiometricKind.PHOTO)
-    ).all())
+    )}
     others: defaultdict[str, list[tuple[int, str]]] = defaultdict(list)
     for other_id, number, nn in session.execute(
         select(Application.id, Application.number, Applicant.national_number).join(Applicant)
@@ -102,7 +112,8 @@ def _facts(session: Session, ids: Sequence[int]) -> dict[int, Facts]:
             names_ar=(ap.first_name_ar, ap.father_name_ar, ap.grandfather_name_ar, ap.family_name_ar),
             sex=str(ap.sex), birth_date=ap.birth_date, kind=app.kind,
             replaces_document_number=app.replaces_document_number,
-            photo_passed=photos.get(app.id), photo_overridden=app.photo_override_by is not None,
+            photo_passed=_passed(photos.get(app.id)),
+            photo_overridden=_overridden(app, photos.get(app.id)),
             earlier_in_flight=tuple(n for oid, n in others[ap.national_number] if oid < app.id),
             own_active_cards=tuple(cards[ap.national_number]),
         )

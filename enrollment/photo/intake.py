@@ -28,10 +28,41 @@ DEFAULT_LIMITS = IntakeLimits()
 class ImageRejected(ValueError):
     """The upload is not an image we accept; `code` is stable, `reason` is for the clerk."""
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, code: str, reason: str, status: int = 422) -> None:
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
+        self.status = status
+
+
+# What each declared media type promises, and the signature (magic number) each format starts with.
+DECLARED_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/jp2": "JPEG2000"}
+UNDECLARED = frozenset({"", "application/octet-stream"})
+_MAGIC = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "JPEG2000"),
+    (b"\xff\x4f\xff\x51", "JPEG2000"),
+)
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The image format the bytes start with, from their signature alone (no decoding)."""
+    return next((fmt for magic, fmt in _MAGIC if data.startswith(magic)), None)
+
+
+def check_declared_type(content_type: str | None, data: bytes) -> None:
+    """Refuse (415) a body whose declared Content-Type is not an image type or names another format."""
+    declared = (content_type or "").split(";")[0].strip().lower()
+    if declared in UNDECLARED:
+        return
+    expected = DECLARED_FORMATS.get(declared)
+    if expected is None:
+        raise ImageRejected("media_type", f"Content-Type {declared} is not an image type we accept", 415)
+    found = sniff_format(data)
+    if found != expected:
+        raise ImageRejected(
+            "media_type", f"declared {declared} but the file is {found or 'not an image we know'}", 415)
 
 
 def _flatten(img: Image.Image) -> Image.Image:

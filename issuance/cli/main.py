@@ -11,13 +11,17 @@ import uvicorn
 from sqlalchemy import select
 
 from enrollment.cli import photo
-from issuance import audit, migrate
+from issuance import audit, migrate, signin
 from issuance.cli.context import runtime_of, settings_of
+from issuance.cli.identity import acting, as_option, has_users, sign_in_as
 from issuance.cli.ops import COMMANDS, station
 from issuance.cli.pki import pki
+from issuance.cli.vault import vault
 from issuance.config import ConfigError, load_settings
-from issuance.demo.run import run_demo
+from issuance.demo.run import ACCOUNTS_FILE, run_demo
 from issuance.models import Role, User
+from issuance.roles import Permission
+from issuance.runtime import audit_anchor
 from issuance.sites import ensure_site
 from issuance.users import UserError, add_user, set_active
 from issuance.web.app import create_app
@@ -75,10 +79,18 @@ def audit_verify(ctx: click.Context) -> None:
     with runtime_of(ctx).db.session() as s:
         verdict = audit.verify(s)
     if verdict.ok:
-        click.echo(f"audit chain intact: {verdict.checked} entries")
+        click.echo(f"audit chain intact: {verdict.checked} entries, "
+                   f"{verdict.checkpoints} signed checkpoints matched")
         return
     click.echo(f"audit chain BROKEN at entry {verdict.bad_seq}: {verdict.reason}", err=True)
     sys.exit(1)
+
+
+@audit_group.command("public-key")
+@click.pass_context
+def audit_public_key(ctx: click.Context) -> None:
+    """Print the checkpoint verification key (PEM), to check the checkpoint file with other tools."""
+    click.echo(audit_anchor(settings_of(ctx)).keys.public_key_pem().decode(), nl=False)
 
 
 @main.group()
@@ -92,17 +104,28 @@ def user() -> None:
 @click.option("--site", default=None, help="Site code (default: the configured site).")
 @click.option("--full-name", default="")
 @click.password_option(envvar="ISSUANCE_NEW_PASSWORD")
+@as_option
 @click.pass_context
 def user_add(
-    ctx: click.Context, name: str, role: str, site: str | None, full_name: str, password: str
+    ctx: click.Context, name: str, role: str, site: str | None, full_name: str, password: str,
+    as_name: str | None,
 ) -> None:
-    """Create user NAME with ROLE (password prompted, or from $ISSUANCE_NEW_PASSWORD)."""
+    """Create user NAME with ROLE (password prompted, or from $ISSUANCE_NEW_PASSWORD).
+
+    On an empty database the first account must be an admin, and needs no --as.
+    """
     rt = runtime_of(ctx)
+    if has_users(rt):
+        actor = sign_in_as(rt, as_name, Permission.MANAGE_USERS).username
+    elif role != Role.ADMIN:
+        raise click.UsageError("no accounts yet: the first one must be an admin (--role admin)")
+    else:
+        actor = name  # first-admin bootstrap: the new administrator creates itself
     try:
         with rt.db.transaction() as s:
             if site is None:  # the configured site of a fresh install exists once it has a user
-                ensure_site(s, rt.settings.site, actor="cli")
-            created = add_user(s, name, Role(role), password, actor="cli",
+                ensure_site(s, rt.settings.site, actor=actor)
+            created = add_user(s, name, Role(role), password, actor=actor,
                                site=site or rt.settings.site, full_name=full_name)
             click.echo(f"user {created.username} created with role {created.role}")
     except UserError as exc:
@@ -110,10 +133,12 @@ def user_add(
 
 
 @user.command("list")
+@as_option
 @click.pass_context
-def user_list(ctx: click.Context) -> None:
+def user_list(ctx: click.Context, as_name: str | None) -> None:
     """Every account with its role, site and status."""
-    with runtime_of(ctx).db.session() as s:
+    rt, _ = acting(ctx, as_name, Permission.MANAGE_USERS)
+    with rt.db.session() as s:
         for u in s.scalars(select(User).order_by(User.username)):
             click.echo(f"{u.username:<20} {u.role:<11} {u.site:<8} {'active' if u.active else 'disabled'}")
 
@@ -121,15 +146,31 @@ def user_list(ctx: click.Context) -> None:
 @user.command("disable")
 @click.argument("name")
 @click.option("--enable", is_flag=True, help="Re-enable instead.")
+@as_option
 @click.pass_context
-def user_disable(ctx: click.Context, name: str, enable: bool) -> None:
+def user_disable(ctx: click.Context, name: str, enable: bool, as_name: str | None) -> None:
     """Disable account NAME (its sign-ins and tokens stop working at once)."""
+    rt, admin = acting(ctx, as_name, Permission.MANAGE_USERS)
     try:
-        with runtime_of(ctx).db.transaction() as s:
-            set_active(s, name, enable, actor="cli")
+        with rt.db.transaction() as s:
+            set_active(s, name, enable, actor=admin.username)
     except UserError as exc:
         raise click.BadParameter(str(exc)) from exc
     click.echo(f"user {name} {'enabled' if enable else 'disabled'}")
+
+
+@user.command("unlock")
+@click.argument("subject")
+@click.option("--address", is_flag=True, help="SUBJECT is a client address, not an account name.")
+@as_option
+@click.pass_context
+def user_unlock(ctx: click.Context, subject: str, address: bool, as_name: str | None) -> None:
+    """Lift the sign-in lockout and delay of account SUBJECT (or of an address)."""
+    rt, admin = acting(ctx, as_name, Permission.MANAGE_USERS)
+    scope = signin.ADDRESS if address else signin.ACCOUNT
+    with rt.db.transaction() as s:
+        done = signin.unlock(s, scope, subject, actor=admin.username)
+    click.echo(f"{scope} {subject} {'unlocked' if done else 'was not locked'}")
 
 
 @main.command()
@@ -147,6 +188,7 @@ def demo(ctx: click.Context, out_dir: Path, count: int, as_json: bool) -> None:
         return
     click.echo(f"{summary.applications} applications enrolled, {summary.printed} cards printed; "
                f"files under {summary.out_dir}")
+    click.echo(f"demo accounts and passwords: {Path(summary.out_dir) / ACCOUNTS_FILE} (mode 0600)")
     for case in summary.cases:
         reasons = ", ".join(case["reasons"]) or "-"
         click.echo(f"  {case['number']:<16} {case['label']:<20} {case['validation']:<10} {reasons}")
@@ -165,6 +207,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     uvicorn.run(create_app(settings_of(ctx)), host=host, port=port)
 
 
-for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design, pki, card, print_group):
+for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design, pki, card, print_group,
+                vault):
     main.add_command(command)
 station.add_command(self_test)

@@ -8,15 +8,15 @@ from sqlalchemy.orm import Session
 
 from issuance.batches import BatchError, batch_counts, create_batch
 from issuance.cli.context import runtime_of, settings_of
+from issuance.cli.identity import acting, as_option
 from issuance.demo import population
 from issuance.equipment import add_printer, add_station
-from issuance.models import Application, Batch, User
+from issuance.models import Application, Batch
 from issuance.review import FourEyesViolation, ReviewError, resolve_exception
-from issuance.roles import PermissionDenied
+from issuance.roles import Permission, PermissionDenied
 from issuance.sites import UnknownSite, add_site, require_site, site_codes
 from issuance.states import ApplicationState
 from issuance.transitions import Actor
-from issuance.users import authenticate
 
 
 @click.group()
@@ -27,12 +27,14 @@ def site() -> None:
 @site.command("add")
 @click.argument("code")
 @click.option("--name", default="", help="The office's name.")
+@as_option
 @click.pass_context
-def site_add(ctx: click.Context, code: str, name: str) -> None:
+def site_add(ctx: click.Context, code: str, name: str, as_name: str | None) -> None:
     """Register site CODE."""
+    rt, admin = acting(ctx, as_name, Permission.CONFIGURE)
     try:
-        with runtime_of(ctx).db.transaction() as s:
-            add_site(s, code, name, actor="cli")
+        with rt.db.transaction() as s:
+            add_site(s, code, name, actor=admin.username)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     click.echo(f"site {code} added")
@@ -63,12 +65,14 @@ def station() -> None:
 @click.argument("code")
 @click.option("--site", required=True)
 @click.option("--reader", default="", help="PC/SC reader name (empty: the virtual card).")
+@as_option
 @click.pass_context
-def station_add(ctx: click.Context, code: str, site: str, reader: str) -> None:
+def station_add(ctx: click.Context, code: str, site: str, reader: str, as_name: str | None) -> None:
     """Register encoding station CODE at SITE."""
-    with runtime_of(ctx).db.transaction() as s:
+    rt, admin = acting(ctx, as_name, Permission.CONFIGURE)
+    with rt.db.transaction() as s:
         _known_site(s, site)
-        add_station(s, code, site, reader, actor="cli")
+        add_station(s, code, site, reader, actor=admin.username)
     click.echo(f"station {code} added at {site}")
 
 
@@ -82,12 +86,15 @@ def printer() -> None:
 @click.option("--site", required=True)
 @click.option("--kind", type=click.Choice(["folder", "cups"]), default="folder", show_default=True)
 @click.option("--destination", default="", help="Spool folder or CUPS queue name.")
+@as_option
 @click.pass_context
-def printer_add(ctx: click.Context, code: str, site: str, kind: str, destination: str) -> None:
+def printer_add(ctx: click.Context, code: str, site: str, kind: str, destination: str,
+                as_name: str | None) -> None:
     """Register printer CODE at SITE."""
-    with runtime_of(ctx).db.transaction() as s:
+    rt, admin = acting(ctx, as_name, Permission.CONFIGURE)
+    with rt.db.transaction() as s:
         _known_site(s, site)
-        add_printer(s, code, site, kind, destination, actor="cli")
+        add_printer(s, code, site, kind, destination, actor=admin.username)
     click.echo(f"printer {code} ({kind}) added at {site}")
 
 
@@ -101,14 +108,15 @@ def batch() -> None:
 @click.option("--max", "max_size", default=500, show_default=True)
 @click.option("--station", "stations", multiple=True, help="Station codes (default: all at the site).")
 @click.option("--printer", "printer_code", default=None)
+@as_option
 @click.pass_context
 def batch_create(ctx: click.Context, site: str, max_size: int, stations: tuple[str, ...],
-                 printer_code: str | None) -> None:
+                 printer_code: str | None, as_name: str | None) -> None:
     """Gather approved applications of SITE into a new batch."""
-    rt = runtime_of(ctx)
+    rt, supervisor = acting(ctx, as_name, Permission.MANAGE_BATCHES)
     try:
         with rt.db.transaction() as s:
-            made = create_batch(s, site, Actor("cli", site), max_size=max_size,
+            made = create_batch(s, site, Actor(supervisor.username, site), max_size=max_size,
                                 stations=list(stations) or None, printer=printer_code)
             if made is None:
                 click.echo(f"no approved applications at {site}")
@@ -123,10 +131,12 @@ def batch_create(ctx: click.Context, site: str, max_size: int, stations: tuple[s
 
 @batch.command("show")
 @click.argument("number")
+@as_option
 @click.pass_context
-def batch_show(ctx: click.Context, number: str) -> None:
+def batch_show(ctx: click.Context, number: str, as_name: str | None) -> None:
     """Counts per state of batch NUMBER."""
-    with runtime_of(ctx).db.session() as s:
+    rt, _ = acting(ctx, as_name, Permission.MANAGE_BATCHES)
+    with rt.db.session() as s:
         found = s.scalars(select(Batch).where(Batch.number == number)).first()
         if found is None:
             raise click.UsageError(f"batch {number} does not exist")
@@ -140,10 +150,12 @@ def exception_group() -> None:
 
 
 @exception_group.command("list")
+@as_option
 @click.pass_context
-def exception_list(ctx: click.Context) -> None:
+def exception_list(ctx: click.Context, as_name: str | None) -> None:
     """Applications waiting in `exception`, with their reasons."""
-    with runtime_of(ctx).db.session() as s:
+    rt, _ = acting(ctx, as_name, Permission.RESOLVE_EXCEPTIONS)
+    with rt.db.session() as s:
         held = s.scalars(select(Application).where(Application.state == ApplicationState.EXCEPTION)
                          .order_by(Application.id))
         for app in held:
@@ -155,18 +167,15 @@ def exception_list(ctx: click.Context) -> None:
 @click.argument("number")
 @click.option("--approve/--reject", required=True)
 @click.option("--reason", required=True)
-@click.option("--by", "username", required=True, help="The deciding supervisor.")
-@click.password_option(envvar="ISSUANCE_PASSWORD", confirmation_prompt=False)
+@as_option
+@click.option("--by", "by_name", default=None, hidden=True, help="Old name of --as.")
 @click.pass_context
-def exception_resolve(ctx: click.Context, number: str, approve: bool, reason: str, username: str,
-                      password: str) -> None:
+def exception_resolve(ctx: click.Context, number: str, approve: bool, reason: str, as_name: str | None,
+                      by_name: str | None) -> None:
     """Approve or reject application NUMBER held in exception."""
-    rt = runtime_of(ctx)
+    rt, reviewer = acting(ctx, as_name or by_name, Permission.RESOLVE_EXCEPTIONS)
     try:
         with rt.db.transaction() as s:
-            reviewer: User | None = authenticate(s, username, password)
-            if reviewer is None:
-                raise click.UsageError("user name or password is wrong")
             app_id = s.scalars(select(Application.id).where(Application.number == number)).first()
             if app_id is None:
                 raise click.UsageError(f"application {number} does not exist")

@@ -25,6 +25,7 @@ from issuance.config import Settings
 from issuance.demo import population
 from issuance.demo.printing import DemoPrint, print_demo_cards
 from issuance.equipment import add_printer, add_station
+from issuance.keyfiles import private_dir, write_private
 from issuance.models import Application, Role, User
 from issuance.pki.bootstrap import ensure_pki
 from issuance.review import resolve_exception
@@ -43,6 +44,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 DEMO_SEED = 9303
+ACCOUNTS_FILE = "accounts.txt"
 DEMO_USERS = {"clerk": Role.CLERK, "operator": Role.OPERATOR, "supervisor": Role.SUPERVISOR,
               "admin": Role.ADMIN}
 
@@ -140,7 +142,7 @@ class CounterClerk:
         _check(self.client.post(f"{base}/{app_id}/submit", headers=self.headers), "submit")
         pdf = _check(self.client.get(f"{base}/{app_id}/receipt", headers=self.headers), "receipt")
         path = self.receipts / f"{case.number}.pdf"
-        path.write_bytes(pdf.content)
+        write_private(path, pdf.content)  # it shows the face and the name
         return path
 
 
@@ -176,24 +178,34 @@ def _record_cases(rt: Runtime, cases: list[Case]) -> None:
             case.reasons = [r["code"] for r in app.outcome_reasons or []]
 
 
-def _reset(out_dir: Path) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in [*out_dir.glob("demo.db*"), *out_dir.glob("registry.db*")]:
-        stale.unlink()
-    (out_dir / "receipts").mkdir(exist_ok=True)
+def _reset(settings: Settings) -> None:
+    out_dir = private_dir(settings.data_dir)
+    # A new database starts a new audit chain: the old run's checkpoints belong to the old one.
+    for stale in [*out_dir.glob("demo.db*"), *out_dir.glob("registry.db*"),
+                  settings.effective_checkpoint_file]:
+        stale.unlink(missing_ok=True)
+    private_dir(out_dir / "receipts")
+
+
+def write_accounts(path: Path, users: dict[str, tuple[User, str]]) -> None:
+    """The demo's accounts and passwords, readable only by whoever ran the demo (0600)."""
+    lines = ["# issuance demo accounts: user name, role, password", *(
+        f"{name}\t{user.role}\t{password}" for name, (user, password) in users.items())]
+    write_private(path, ("\n".join(lines) + "\n").encode())
 
 
 def run_demo(base: Settings, out_dir: Path, count: int = 6) -> Summary:
     """Start from empty demo databases and carry the sample through the pipeline."""
     out_dir = out_dir.resolve()
-    _reset(out_dir)
     settings = demo_settings(base, out_dir)
+    _reset(settings)
     citizens = population.generate(400, seed=DEMO_SEED)
     app = create_app(settings)
     rt: Runtime = app.state.runtime
     try:
         rt.registry.store.seed(citizens)  # type: ignore[attr-defined]
         users = _setup(rt)
+        write_accounts(out_dir / ACCOUNTS_FILE, users)
         ensure_pki(out_dir, settings, rt.db)  # OUT/pki/csca.pem and the rest, reused on later runs
         cases = sample_cases(citizens, max(count, 1))
         # The app works its embedded queue from a thread while the clerk enrolls, as `serve` does.

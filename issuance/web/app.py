@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI
 
 from enrollment.api import router as enrollment
 from issuance.config import Settings, load_settings
-from issuance.roles import PermissionDenied
-from issuance.transitions import IllegalTransition, NotFound
-from issuance.web import account, pages, supervisor
+from issuance.web import account, errors, pages, security, supervisor
 from issuance.web.deps import WebRuntime
 from workers.pipeline import QueuePipeline
 from workers.queues import VALIDATE, EmbeddedQueue, open_queue
 from workers.worker import QueueThread
-
-
-def _error(status: int) -> Callable[[Request, Exception], JSONResponse]:
-    def handler(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status)
-
-    return handler
 
 
 def stage_routers() -> list[APIRouter]:
@@ -51,14 +41,15 @@ def create_app(settings: Settings | None = None, routers: list[APIRouter] | None
             if thread:
                 thread.stop()
 
-    app = FastAPI(title="Civil-ID card issuance", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="Civil-ID card issuance", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    security.install(app)
     app.state.runtime = rt
     app.state.pipeline = QueuePipeline(rt, jobs)
     for router in routers if routers is not None else stage_routers():
-        app.include_router(router)
-    app.add_exception_handler(PermissionDenied, _error(403))
-    app.add_exception_handler(IllegalTransition, _error(409))
-    app.add_exception_handler(NotFound, _error(404))
+        # Every route documents the errors it can answer with, all in the one body shape.
+        app.include_router(router, responses=errors.ERROR_RESPONSES)
+    errors.install(app)
     pages.install(app)
 
     @app.get("/health")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from issuance import auth
+from issuance import auth, user_sessions
 from issuance.db import begin_writing
 from issuance.models import User
 from issuance.pipeline import Pipeline
@@ -26,7 +27,7 @@ class WebRuntime(Runtime):
 
     @cached_property
     def token_secret(self) -> bytes:
-        return auth.load_secret(self.settings.data_dir)
+        return auth.load_secret(self.settings.effective_key_dir)
 
 
 def runtime(request: Request) -> WebRuntime:
@@ -58,22 +59,31 @@ def committing(session: Session) -> Iterator[None]:
         raise
 
 
-def current_user(
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    session_id: str
+    token: str
+
+
+def signed_in(
     rt: Annotated[WebRuntime, Depends(runtime)],
     session: Annotated[Session, Depends(db_session)],
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
-    """The signed-in user, from the bearer token."""
+) -> SignedIn:
+    """The signed-in user and their server-side session, from the bearer token."""
     if creds is None:
         raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Bearer"})
     try:
-        user_id = auth.check(rt.token_secret, creds.credentials)
+        user, session_id = user_sessions.resolve(session, rt.token_secret, creds.credentials)
     except auth.TokenError as exc:
         raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
-    user = session.get(User, user_id)
-    if user is None or not user.active:
-        raise HTTPException(401, "account disabled or removed")
-    return user
+    return SignedIn(user, session_id, creds.credentials)
+
+
+def current_user(who: Annotated[SignedIn, Depends(signed_in)]) -> User:
+    """The signed-in user."""
+    return who.user
 
 
 def require(permission: Permission) -> Callable[..., User]:

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Path
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuance.batches import BatchError, batch_counts, create_batch
 from issuance.models import Application, Batch, User
-from issuance.review import FourEyesViolation, ReviewError, override_photo, resolve_exception
+from issuance.review import (
+    FourEyesViolation,
+    OverrideRefused,
+    ReviewError,
+    override_photo,
+    resolve_exception,
+)
 from issuance.roles import Permission
 from issuance.sites import in_scope, scoped
 from issuance.states import ApplicationState
 from issuance.transitions import Actor
 from issuance.web.deps import committing, db_session, require
+from issuance.web.inputs import Code, Id, Text
 
 router = APIRouter(prefix="/api", tags=["supervisor"])
 Reviewer = Annotated[User, Depends(require(Permission.RESOLVE_EXCEPTIONS))]
@@ -26,14 +33,14 @@ Db = Annotated[Session, Depends(db_session)]
 
 class Decision(BaseModel):
     approve: bool
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
 
 
 class BatchRequest(BaseModel):
-    site: str
+    site: Code
     max: int = Field(default=500, ge=1, le=10_000)
-    stations: list[str] | None = None
-    printer: str | None = None
+    stations: list[Code] | None = Field(default=None, max_length=100)
+    printer: Code | None = None
 
 
 @router.get("/exceptions")
@@ -46,7 +53,7 @@ def list_exceptions(user: Reviewer, session: Db) -> list[dict[str, Any]]:
 
 
 @router.post("/exceptions/{application_id}/decision")
-def decide_exception(application_id: int, body: Decision, user: Reviewer, session: Db) -> dict[str, str]:
+def decide_exception(application_id: Id, body: Decision, user: Reviewer, session: Db) -> dict[str, str]:
     """Approve or reject an exception; refused to the clerk who enrolled it (four eyes)."""
     try:
         with committing(session):
@@ -62,20 +69,21 @@ def decide_exception(application_id: int, body: Decision, user: Reviewer, sessio
 
 
 class Override(BaseModel):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
 
 
 @router.post("/applications/{application_id}/photo-override")
-def photo_override(application_id: int, body: Override, user: Reviewer, session: Db) -> dict[str, str]:
+def photo_override(application_id: Id, body: Override, user: Reviewer, session: Db) -> dict[str, str]:
     """Accept a photo that failed quality (say, a medical condition), with the reason; four eyes."""
     try:
         with committing(session):
-            override_photo(session, application_id, user, body.reason)
-    except FourEyesViolation as exc:
+            photo = override_photo(session, application_id, user, body.reason)
+            accepted = {"overridden_by": user.username, "image_id": str(photo.id), "digest": photo.digest}
+    except (FourEyesViolation, OverrideRefused) as exc:
         raise HTTPException(409, str(exc)) from exc
     except ReviewError as exc:
         raise HTTPException(422, str(exc)) from exc
-    return {"overridden_by": user.username}
+    return accepted
 
 
 @router.post("/batches", status_code=201)
@@ -95,7 +103,7 @@ def new_batch(body: BatchRequest, user: Planner, session: Db) -> dict[str, Any]:
 
 
 @router.get("/batches/{number}")
-def show_batch(number: str, user: Planner, session: Db) -> dict[str, Any]:
+def show_batch(number: Annotated[Code, Path()], user: Planner, session: Db) -> dict[str, Any]:
     """A batch's applications counted by state."""
     batch = session.scalars(select(Batch).where(Batch.number == number)).first()
     if batch is None or not in_scope(user, batch.site):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 
 import pytest
@@ -10,6 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from issuance import audit
+from issuance.audit_keys import CHAIN_KEY_FILE
 from issuance.cli.main import main
 from issuance.config import Settings
 from issuance.db import Database
@@ -46,14 +49,19 @@ def _cli_verify(settings: Settings) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_chain_links_each_entry_to_the_previous(db: Database) -> None:
+def test_chain_links_each_entry_to_the_previous(db: Database, settings: Settings) -> None:
     _append(db, 3)
     with db.session() as s:
         events = list(s.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
     assert [e.seq for e in events] == [1, 2, 3]
     assert events[0].prev_hash == audit.GENESIS_HASH
     assert events[1].prev_hash == events[0].hash
-    assert all(audit.chain_hash(e) == e.hash for e in events)
+    # Keyed: an HMAC under the key file's key, not a plain SHA-256 anyone could recompute.
+    key = (settings.effective_key_dir / CHAIN_KEY_FILE).read_bytes()
+    for e in events:
+        body = e.prev_hash.encode() + b"\n" + audit.canonical(e)
+        assert e.hash == hmac.new(key, body, hashlib.sha256).hexdigest()
+        assert e.hash != hashlib.sha256(body).hexdigest()
 
 
 def test_intact_chain_verifies_through_the_cli(db: Database, settings: Settings) -> None:

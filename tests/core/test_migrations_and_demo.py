@@ -49,6 +49,30 @@ def test_demo_json_summary(tmp_path: Path) -> None:
     # Printed: every card personalization locked (none until the demo personalizes), and the batch documents.
     assert summary["printed"] == len(list((tmp_path / "demo" / "cards").glob("*/card.pdf")))
     assert {Path(f).name for f in summary["print_files"]} == {"proof.pdf", "manifest.pdf", "manifest.csv"}
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in receipts)
+    _sign_in_with_the_demo_accounts(tmp_path / "demo")
+
+
+def _sign_in_with_the_demo_accounts(out_dir: Path) -> None:
+    """A person can sign in to the demo afterwards with what accounts.txt (0600) says."""
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from issuance.config import Settings
+    from issuance.web.app import create_app
+
+    accounts = out_dir / "accounts.txt"
+    assert accounts.stat().st_mode & 0o777 == 0o600
+    rows = [line.split("\t") for line in accounts.read_text().splitlines() if not line.startswith("#")]
+    assert {role for _, role, _ in rows} == {"clerk", "operator", "supervisor", "admin"}
+    settings = replace(Settings(), data_dir=out_dir, database_url=f"sqlite:///{out_dir / 'demo.db'}")
+    app = create_app(settings)
+    with TestClient(app) as client:
+        for name, role, password in rows:
+            r = client.post("/api/session", json={"username": name, "password": password})
+            assert r.status_code == 200 and r.json()["role"] == role, r.text
+    app.state.runtime.close()
 
 
 def test_db_upgrade_command_on_an_empty_database(database_url: str, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from issuance.db import Database
 from issuance.models import AuditEvent, Role, User
 from issuance.roles import ROLE_PERMISSIONS, Permission, PermissionDenied, allows, authorize
 from issuance.users import authenticate
+from tests.factories import TEST_PASSWORD, make_user
 
 EXPECTED = {
     Role.CLERK: {"enroll", "view_own_applications"},
@@ -45,12 +46,18 @@ def test_guard_refuses_with_a_clear_message() -> None:
 
 def _cli(settings: Settings, *args: str, password: str = "a long enough secret") -> tuple[int, str]:
     env = {"ISSUANCE_DATABASE_URL": settings.database_url,
-           "ISSUANCE_DATA_DIR": str(settings.data_dir), "ISSUANCE_NEW_PASSWORD": password}
+           "ISSUANCE_DATA_DIR": str(settings.data_dir), "ISSUANCE_NEW_PASSWORD": password,
+           "ISSUANCE_AS": "admin1", "ISSUANCE_PASSWORD": TEST_PASSWORD}
     result = CliRunner().invoke(main, list(args), env=env)
     return result.exit_code, result.output
 
 
-def test_user_add_hashes_the_password_and_audits(db: Database, settings: Settings) -> None:
+@pytest.fixture
+def admin(db: Database) -> User:
+    return make_user(db, "admin1", Role.ADMIN)
+
+
+def test_user_add_hashes_the_password_and_audits(db: Database, settings: Settings, admin: User) -> None:
     code, out = _cli(settings, "user", "add", "nadia", "--role", "supervisor")
     assert code == 0, out
     with db.session() as s:
@@ -73,16 +80,18 @@ def test_user_add_hashes_the_password_and_audits(db: Database, settings: Setting
     ],
 )
 def test_user_add_rejects_bad_input(
-    db: Database, settings: Settings, args: tuple[str, ...], password: str, message: str
+    db: Database, settings: Settings, admin: User, args: tuple[str, ...], password: str, message: str
 ) -> None:
     code, out = _cli(settings, *args, password=password)
     assert code == 2
     assert message in out
     with db.session() as s:
-        assert s.scalar(select(User.id)) is None
+        assert s.scalars(select(User.username)).all() == ["admin1"]
 
 
-def test_disabled_user_is_listed_and_can_no_longer_sign_in(db: Database, settings: Settings) -> None:
+def test_disabled_user_is_listed_and_can_no_longer_sign_in(
+    db: Database, settings: Settings, admin: User,
+) -> None:
     assert _cli(settings, "user", "add", "rana", "--role", "clerk")[0] == 0
     code, out = _cli(settings, "user", "disable", "rana")
     assert code == 0, out

@@ -17,6 +17,7 @@ from issuance.db import Database
 from issuance.keystore import Keystore, Pkcs11Keystore, open_keystore
 from issuance.keystore import software as software_keystore
 from issuance.models import Role
+from issuance.runtime import audit_anchor
 from tests.factories import make_user
 
 LIBRARY = "/usr/lib/softhsm/libsofthsm2.so"
@@ -126,7 +127,7 @@ def pki_settings(keystore_settings: Settings, database_url: str) -> Iterator[Set
     PKI labels are fixed (csca-1, ds-1, ...), so the shared SoftHSM2 token is emptied afterwards.
     """
     settings = replace(keystore_settings, database_url=database_url)
-    db = Database(database_url)
+    db = Database(database_url, audit_anchor(settings))
     for name in ADMINS:
         make_user(db, name, Role.ADMIN)
     db.dispose()

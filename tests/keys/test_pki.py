@@ -27,6 +27,7 @@ from issuance.pki.bootstrap import ensure_pki
 from issuance.pki.profiles import Role
 from issuance.pki.signers import HolderName, current_signer, issue_holder_certificate, sign_document
 from issuance.pki.store import PkiDirectory
+from issuance.runtime import audit_anchor
 from printing.samples import sample_face
 from printing.seal import SealError, make_seal, verify_seal
 from tests.factories import make_user
@@ -44,7 +45,7 @@ def openssl(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _events(settings: Settings, action: str) -> list[AuditEvent]:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, audit_anchor(settings))
     with db.session() as s:
         rows = list(s.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
     db.dispose()
@@ -95,14 +96,14 @@ def _assert_ceremony_audited(pki_settings: Settings) -> None:
             assert set(details) == {"role", "kind", "fingerprint", "witness"}
     issued = _events(pki_settings, "pki.certificate_issued")
     assert len(issued) == 5
-    db = Database(pki_settings.database_url)
+    db = Database(pki_settings.database_url, audit_anchor(pki_settings))
     with db.session() as s:
         assert audit.verify(s).ok
     db.dispose()
 
 
 def test_csca_ceremony_needs_two_admin_accounts(pki_settings: Settings) -> None:
-    db = Database(pki_settings.database_url)
+    db = Database(pki_settings.database_url, audit_anchor(pki_settings))
     make_user(db, "carol", UserRole.SUPERVISOR)
     db.dispose()
     for admins, message in [
@@ -148,7 +149,7 @@ def test_rotate_ds_keeps_old_cards_verifiable_and_retires(pki_settings: Settings
     assert run(pki_settings, *INIT).exit_code == 0
     pki = pki_folder(pki_settings)
     directory = PkiDirectory(pki)
-    db = Database(pki_settings.database_url)
+    db = Database(pki_settings.database_url, audit_anchor(pki_settings))
     with open_keystore(pki_settings) as store, db.transaction() as s:
         old_signature, old_cert = sign_document(s, store, directory, Role.DS, b"EF.SOD of card 1")
     assert old_cert.subject == x509.load_pem_x509_certificate((pki / "ds-1.pem").read_bytes()).subject
@@ -183,7 +184,7 @@ def test_rotate_ds_keeps_old_cards_verifiable_and_retires(pki_settings: Settings
 def test_revocation_is_listed_in_the_crl(pki_settings: Settings, tmp_path: Path) -> None:
     assert run(pki_settings, *INIT).exit_code == 0
     pki = pki_folder(pki_settings)
-    db = Database(pki_settings.database_url)
+    db = Database(pki_settings.database_url, audit_anchor(pki_settings))
     holder_key = ec.generate_private_key(ec.SECP256R1())
     with open_keystore(pki_settings) as store, db.transaction() as s:
         holder_name = HolderName("Peter Stevenson", "D23145890")
@@ -276,8 +277,8 @@ def test_token_errors_are_one_line_and_create_nothing(pki_settings: Settings) ->
 
 
 def test_embedded_default_is_created_once_and_reused(tmp_path: Path, database_url: str) -> None:
-    db = Database(database_url)
     settings = Settings(data_dir=tmp_path)
+    db = Database(database_url, audit_anchor(settings))
     first = ensure_pki(tmp_path, settings, db)
     csca = (first.root / "csca.pem").read_bytes()
     assert (tmp_path / "pki" / "csca.pem").is_file()

@@ -27,7 +27,7 @@ from issuance.person import PERSON_FIELDS
 from issuance.web.app import create_app
 from issuance.web.pages.deps import SESSION_COOKIE
 from issuance.web.pages.i18n import CHECKS
-from issuance.web.pages.security import HEADERS
+from issuance.web.security import HEADERS
 from tests.factories import TEST_PASSWORD, make_applications, make_user
 from tests.web.pages import csrf_of, sign_in
 

@@ -44,7 +44,9 @@ def served(tmp_path: Path) -> Iterator[str]:
     """`issuance serve` on embedded defaults, with a seeded registry and a clerk account."""
     env = _embedded_env(tmp_path / "var")
     _cli(env, "registry", "seed", "--count", "50")
-    _cli(env, "user", "add", "amal", "--role", "clerk")
+    _cli(env, "user", "add", "boss", "--role", "admin")  # the first account: an administrator
+    as_boss = {**env, "ISSUANCE_AS": "boss", "ISSUANCE_PASSWORD": PASSWORD}
+    _cli(as_boss, "user", "add", "amal", "--role", "clerk")
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "issuance", "serve", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from issuance import signin
 from issuance.accounts import change_password, set_language
 from issuance.models import User
-from issuance.users import UserError, authenticate
+from issuance.signin import Refusal
+from issuance.users import UserError
 from issuance.web.deps import committing
 from issuance.web.pages.deps import (
     LANGUAGE_COOKIE,
@@ -66,13 +68,13 @@ def sign_in_page(request: Request, rt: Rt, lang: str = "") -> Response:
     return response
 
 
-def check_credentials(session: Session, username: str, password: str, address: str) -> User | None:
-    """The core sign-in service's verdict: the user, or None to refuse.
+def check_credentials(session: Session, username: str, password: str, address: str) -> User | Refusal:
+    """The core sign-in service's verdict: the user, or why not.
 
-    Throttling and lockout per account and per address live in that service (issue 9's
-    `issuance.signin.sign_in`, which takes `address` too); the page never counts failures itself.
+    Throttling and lockout per account and per address live in that service; the page never
+    counts failures itself.
     """
-    return authenticate(session, username, password)
+    return signin.sign_in(session, username, password, address)
 
 
 @router.post("/sign-in")
@@ -87,11 +89,14 @@ def sign_in(
     address = request.client.host if request.client else ""
     # One transaction whatever the verdict: a refusal's counters and audit entries are kept.
     with committing(session):
-        user = check_credentials(session, username.strip(), password, address)
+        verdict = check_credentials(session, username.strip(), password, address)
+        user = verdict if isinstance(verdict, User) else None
         opened = open_session(session, user, address, idle_minutes=idle_minutes(rt)) if user else None
     if user is None or opened is None:
         words = words_for(request, rt)
-        return _sign_in_page(request, rt, 401, words("bad_credentials"), username)
+        refused = verdict.reason if isinstance(verdict, Refusal) else "wrong"
+        message = words("bad_credentials") if refused == "wrong" else verdict.message  # type: ignore[union-attr]
+        return _sign_in_page(request, rt, 401 if refused == "wrong" else 429, message, username)
     response = see_other("/password" if user.must_change_password else "/")
     response.set_cookie(SESSION_COOKIE, opened.token, httponly=True, samesite="strict",
                         secure=secure(request))

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 
-from enrollment.api import application_status, photo_body, signature_body, upload_photo, upload_signature
+from enrollment.api import (
+    application_status,
+    own_draft,
+    photo_body,
+    signature_body,
+    upload_photo,
+    upload_signature,
+)
 from enrollment.photo.thresholds import Thresholds, thresholds_from_config
 from issuance.roles import Permission
 from issuance.web.pages.deps import Db, Rt, Visit, page_guard, render
@@ -43,11 +50,20 @@ def photo_page(request: Request, application_id: int, v: Clerk, session: Db, rt:
                   guides=guides(thresholds_from_config(rt.settings.extra)))
 
 
+def _own_draft(application_id: int, v: Clerk, session: Db) -> None:
+    """Ownership and state before the upload is read (the API's own check)."""
+    own_draft(application_id, v.user, session)
+
+
+OwnDraft = Annotated[None, Depends(_own_draft)]
+ContentType = Annotated[str | None, Header()]
+
+
 @router.put("/{application_id}/photo")
-def put_photo(application_id: int, v: Clerk, data: Annotated[bytes, Depends(photo_body)],
-              session: Db, rt: Rt) -> dict[str, Any]:
+def put_photo(application_id: int, v: Clerk, _: OwnDraft, data: Annotated[bytes, Depends(photo_body)],
+              session: Db, rt: Rt, content_type: ContentType = None) -> dict[str, Any]:
     """Store and assess the photo through the enrollment API; add where to draw the report."""
-    report = upload_photo(application_id, v.user, data, session, rt)
+    report = upload_photo(application_id, v.user, None, data, session, rt, content_type)
     return {**report, "marks": head_marks(report)}
 
 
@@ -59,7 +75,8 @@ def signature_page(request: Request, application_id: int, v: Clerk, session: Db)
 
 
 @router.put("/{application_id}/signature")
-def put_signature(application_id: int, v: Clerk, data: Annotated[bytes, Depends(signature_body)],
-                  session: Db, rt: Rt) -> dict[str, Any]:
+def put_signature(application_id: int, v: Clerk, _: OwnDraft,
+                  data: Annotated[bytes, Depends(signature_body)], session: Db, rt: Rt,
+                  content_type: ContentType = None) -> dict[str, Any]:
     """Store the signature through the enrollment API."""
-    return upload_signature(application_id, v.user, data, session, rt)
+    return upload_signature(application_id, v.user, None, data, session, rt, content_type)
