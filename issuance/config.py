@@ -93,7 +93,7 @@ class Settings:
 
     @property
     def effective_keystore_path(self) -> Path:
-        """The software keystore file: the configured one, or keys/keystore.json under the data folder."""
+        """The software keystore file: the configured one, or keystore.json in the key folder."""
         return Path(self.keystore_path) if self.keystore_path else self.effective_key_dir / "keystore.json"
 
     @property
