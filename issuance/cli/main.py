@@ -26,6 +26,7 @@ from personalization.cli_read import card
 from personalization.cli_station import self_test
 from printing.cli import card_design, seal
 from workers.cli import reconcile, worker
+from workers.station import run as station_run
 
 
 @click.group()
@@ -165,3 +166,4 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design, pki, card):
     main.add_command(command)
 station.add_command(self_test)
+station.add_command(station_run)
