@@ -158,7 +158,8 @@ class DbJobSource:
         queue = self.jobs.queue(self.queue_name)
         if not queue.count:
             self._reconcile()
-        while (job_id := queue.pop_job_id()) is not None:
+        while (raw := self.jobs.connection.lpop(queue.key)) is not None:
+            job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
             rq_job = RqJob.fetch(job_id, connection=self.jobs.connection, serializer=JSONSerializer)
             ids = [int(i) for i in rq_job.args[0]]
             claimed = next((job for job in map(self._claim, ids) if job is not None), None)

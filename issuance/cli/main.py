@@ -152,6 +152,7 @@ def demo(ctx: click.Context, out_dir: Path, count: int, as_json: bool) -> None:
     click.echo("now:")
     for state, n in summary.by_state.items():
         click.echo(f"  {state:<16} {n}")
+    click.echo("cards: " + (", ".join(f"{n} {state}" for state, n in summary.cards.items()) or "none"))
 
 
 @main.command()

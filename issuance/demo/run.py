@@ -23,6 +23,7 @@ from enrollment.sample_signatures import sample_signature
 from issuance.batches import create_batch
 from issuance.config import Settings
 from issuance.demo import population
+from issuance.demo.cards import personalize_batched
 from issuance.equipment import add_printer, add_station
 from issuance.models import Application, Role, User
 from issuance.pki.bootstrap import ensure_pki
@@ -67,6 +68,7 @@ class Summary:
     out_dir: str
     cases: list[dict[str, Any]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    cards: dict[str, int] = field(default_factory=dict)  # card rows by state, after the station
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -201,7 +203,8 @@ def run_demo(base: Settings, out_dir: Path, count: int = 6) -> Summary:
         _decide_exceptions(rt, users["supervisor"][0])
         with rt.db.transaction() as s:
             create_batch(s, settings.site, Actor("supervisor", settings.site))
-        return _summary(rt, out_dir, cases, files)
+        cards = personalize_batched(rt, settings, out_dir)
+        return dataclasses.replace(_summary(rt, out_dir, cases, files), cards=cards)
     finally:
         rt.close()
 
