@@ -44,7 +44,7 @@ def _master_key(rt: Runtime, keystore: Keystore, directory: PkiDirectory) -> Non
 
 
 def _stock(folder: Path, keystore: Keystore, count: int) -> StockFeeder:
-    """Fresh blank cards whose keys are derived in the keystore, as `card-sim new-stock --master-key-label`."""
+    """Fresh blank cards, keys derived in the keystore (as `card-sim new-stock --master-key-label`)."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     derive = partial(keystore.derive_scp03, MASTER_KEY_LABEL)
