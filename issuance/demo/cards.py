@@ -87,6 +87,8 @@ def personalize_batched(rt: Runtime, settings: Settings, out_dir: Path) -> dict[
         cards = Counter({str(state): n for state, n in s.execute(
             select(Card.state, func.count()).group_by(Card.state))})
     for number, serial, can in locked:
+        if serial is None or can is None:  # a locked card always has both; nothing to write without them
+            continue
         card_file = out_dir / "stock" / USED / f"card-{int(serial):010d}.json"
         _write_card(card_file, can, csca, out_dir / "cards" / str(number))
     return dict(sorted(cards.items()))
