@@ -1,0 +1,80 @@
+"""Personalization on the database path: claim, intent record, locked cards, spoiled cards and requeue."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from mrz.checker.td1 import TD1CodeChecker
+from sqlalchemy import select
+
+from issuance.models import Application, AuditEvent, Card
+from issuance.states import ApplicationState, CardState
+from personalization.capabilities import read_capabilities
+from personalization.lds import sod
+from personalization.protocol.inspection import ChipReport, inspect
+from personalization.protocol.pace import PacePassword
+from personalization.station.feeders import SPOILED, USED, StockFeeder
+from personalization.station.result import Step
+from personalization.transport.base import Transport
+from personalization.transport.in_process import InProcessTransport
+from personalization.virtual_card import FaultPlan, VirtualCard
+from tests.factories import application_state
+from tests.station.conftest import Stage, batched_applications, card_rows
+from workers.personalization import enqueue_personalization, reconcile_personalization
+
+A, C = ApplicationState, CardState
+
+
+def read_back(transport: Transport, can: str, csca_pem: Path) -> ChipReport:
+    """The card read as a border inspection system reads it: PACE with the CAN, CSCA as trust anchor."""
+    csca = x509.load_pem_x509_certificate(csca_pem.read_bytes())
+    with transport:
+        return inspect(transport, read_capabilities(transport, transport.atr), [csca], PacePassword.can(can), None)
+
+
+def openssl_verify_sod(ef_sod: bytes, csca_pem: Path, tmp_path: Path) -> dict[int, bytes]:
+    """`openssl cms -verify` on the EF.SOD against the CSCA; the data group hashes it signs."""
+    (tmp_path / "sod.der").write_bytes(sod.parse(ef_sod).cms)
+    done = subprocess.run(["openssl", "cms", "-verify", "-inform", "DER", "-in", str(tmp_path / "sod.der"),
+                           "-CAfile", str(csca_pem), "-purpose", "any", "-binary",
+                           "-out", str(tmp_path / "so.der")], capture_output=True)
+    assert done.returncode == 0, done.stderr
+    content = sod.LdsSecurityObject.load((tmp_path / "so.der").read_bytes())
+    return {h["number"].native: h["hash"].native for h in content["hashes"]}
+
+
+def assert_locked(stage: Stage, app_id: int, card_file: Path, tmp_path: Path) -> None:
+    """One locked card whose chip reads back valid, with everything printing needs recorded."""
+    [card] = card_rows(stage.rt, app_id)
+    assert card.state == C.LOCKED and application_state(stage.rt.db, app_id) == A.PERSONALIZED
+    assert card.ds_key_label == "ds-1" and card.can is not None and len(card.can) == 6
+    assert card.steps is not None and [s["step"] for s in card.steps] == [s.value for s in Step]
+    assert card.issued_on is not None and card.expires_on is not None and card.lease_until is None
+    lines = (card.mrz or "").split("\n")
+    assert TD1CodeChecker("\n".join(lines)) and card.document_number in lines[0]
+    report = read_back(InProcessTransport(VirtualCard.load(card_file)), card.can, stage.csca_pem)
+    assert report.verdict.valid and report.genuine
+    assert report.files["DG1"][5:] == "".join(lines).encode()
+    hashes = openssl_verify_sod(report.files["EF.SOD"], stage.csca_pem, tmp_path)
+    assert hashes == {n: hashlib.sha256(d).digest() for n, d in report.data_groups.items()}
+
+
+@pytest.mark.parametrize("keystore_kind", ["software", "pkcs11"], indirect=True)
+def test_batched_applications_end_locked_through_the_in_process_transport(stage: Stage, tmp_path: Path) -> None:
+    ids = batched_applications(stage.rt, 2)
+    assert enqueue_personalization(stage.rt, stage.jobs, ids) == ids
+    feeder = stage.stock(tmp_path / "stock", [1, 2])
+    stats = stage.station(feeder).loop.run()
+    assert (stats.personalized, stats.spoiled) == (2, 0)
+    for app_id in ids:
+        [card] = card_rows(stage.rt, app_id)
+        assert_locked(stage, app_id, tmp_path / "stock" / USED / f"card-{int(card.chip_serial or 0):010d}.json",
+                      tmp_path)
+    mailers = sorted((stage.rt.settings.data_dir / "stations" / "S1" / "pin-mailers").iterdir())
+    assert len(mailers) == 2 and all(stat.S_IMODE(m.stat().st_mode) == 0o600 for m in mailers)
