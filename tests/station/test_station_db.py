@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import shutil
+import json
 import stat
 import subprocess
 from pathlib import Path
@@ -11,9 +12,9 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from mrz.checker.td1 import TD1CodeChecker
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from issuance.models import Application, AuditEvent, Card
+from issuance.models import AuditEvent, Card, utcnow
 from issuance.states import ApplicationState, CardState
 from personalization.capabilities import read_capabilities
 from personalization.lds import sod
@@ -78,3 +79,84 @@ def test_batched_applications_end_locked_through_the_in_process_transport(stage:
                       tmp_path)
     mailers = sorted((stage.rt.settings.data_dir / "stations" / "S1" / "pin-mailers").iterdir())
     assert len(mailers) == 2 and all(stat.S_IMODE(m.stat().st_mode) == 0o600 for m in mailers)
+
+
+class TearingStock(StockFeeder):
+    """Blank stock whose next cards tear on a chosen APDU (a card pulled out mid-command)."""
+
+    def __init__(self, folder: Path, tears: list[int]) -> None:
+        super().__init__(folder)
+        self.tears = list(tears)
+
+    def next_card(self, timeout: float | None) -> Transport | None:
+        transport = super().next_card(timeout)
+        if isinstance(transport, InProcessTransport) and isinstance(transport.card, VirtualCard) and self.tears:
+            transport.card.faults = FaultPlan(tear_at=self.tears.pop(0))
+        return transport
+
+
+def spoil_audits(stage: Stage, card_id: int) -> list[AuditEvent]:
+    with stage.rt.db.session() as s:
+        return list(s.scalars(select(AuditEvent).where(AuditEvent.entity_type == "card",
+                                                       AuditEvent.entity_id == str(card_id),
+                                                       AuditEvent.action == "card.spoiled")))
+
+
+def test_a_tear_at_each_step_spoils_the_card_and_the_next_card_succeeds(stage: Stage, tmp_path: Path) -> None:
+    first, second = batched_applications(stage.rt, 2)
+    enqueue_personalization(stage.rt, stage.jobs, [first])
+    stage.station(stage.stock(tmp_path / "stock", [1])).loop.run()
+    [reference] = card_rows(stage.rt, first)
+    starts, done = [], 0
+    for step in reference.steps or []:
+        starts.append(done + 1)  # the step's first APDU
+        done += step["apdus"]
+    enqueue_personalization(stage.rt, stage.jobs, [second])
+    feeder = TearingStock(tmp_path / "stock", [])
+    stage.stock(tmp_path / "stock", list(range(10, 10 + len(starts) + 1)))
+    feeder.tears = starts
+    stats = stage.station(feeder).loop.run()
+    assert (stats.personalized, stats.spoiled) == (1, len(Step))
+    cards = card_rows(stage.rt, second)
+    assert [c.state for c in cards] == [C.SPOILED] * len(Step) + [C.LOCKED]
+    assert [c.failure_step for c in cards[:-1]] == [s.value for s in Step]
+    assert len({c.document_number for c in cards}) == len(cards)  # no number is ever reused
+    for card in cards[:-1]:
+        [entry] = spoil_audits(stage, card.id)
+        assert card.failure_step in entry.details
+    # A tear after the intent record leaves the chip serial recorded: that chip is never encoded again.
+    assert all(c.chip_serial for c in cards[2:])
+    assert application_state(stage.rt.db, second) == A.PERSONALIZED
+
+
+def test_a_card_from_another_issuer_is_refused_untouched(stage: Stage, tmp_path: Path) -> None:
+    [app_id] = batched_applications(stage.rt, 1)
+    enqueue_personalization(stage.rt, stage.jobs, [app_id])
+    feeder = stage.stock(tmp_path / "stock", [1, 2], foreign={1})
+    before = json.loads((tmp_path / "stock" / "card-0000000001.json").read_bytes())
+    stats = stage.station(feeder).loop.run()
+    assert (stats.personalized, stats.spoiled) == (1, 1)
+    after = json.loads((tmp_path / "stock" / SPOILED / "card-0000000001.json").read_bytes())
+    # Only INITIALIZE UPDATE's sequence counter moves (GPC Amd D §6.2.2.1); nothing was written.
+    assert after.pop("sequence_counter") == before.pop("sequence_counter") + 1
+    assert after == before
+    refused, locked = card_rows(stage.rt, app_id)
+    assert (refused.state, refused.failure_step, refused.failure_status_word) == (C.SPOILED, "open_channel", "6300")
+    assert refused.chip_serial is None and refused.steps is not None  # never reached the intent record
+    assert locked.state == C.LOCKED
+
+
+def test_a_lapsed_card_is_spoiled_by_the_reconciler_and_requeued(stage: Stage, tmp_path: Path) -> None:
+    [app_id] = batched_applications(stage.rt, 1)
+    enqueue_personalization(stage.rt, stage.jobs, [app_id])
+    source = stage.station(stage.stock(tmp_path / "stock", [1])).source
+    job = source.claim()
+    assert job is not None and application_state(stage.rt.db, app_id) == A.PERSONALIZING
+    assert reconcile_personalization(stage.rt, stage.jobs) == ([], [])  # the lease still runs
+    with stage.rt.db.transaction() as s:
+        s.execute(update(Card).values(lease_until=utcnow() - dt.timedelta(seconds=1)))
+    [card] = card_rows(stage.rt, app_id)
+    assert reconcile_personalization(stage.rt, stage.jobs) == ([card.id], [app_id])
+    [spoiled] = card_rows(stage.rt, app_id)
+    assert (spoiled.state, spoiled.failure_step) == (C.SPOILED, "lease_expired")
+    assert stage.jobs.pending("personalize.S1") and application_state(stage.rt.db, app_id) == A.BATCHED
