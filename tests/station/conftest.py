@@ -95,7 +95,8 @@ def batched_applications(rt: Runtime, count: int, seed: int = 1) -> list[int]:
                             ImageMeta("image/jpeg", 240, 320), "test", quality_passed=True)
             store_biometric(s, rt.vault, app_id, BiometricKind.SIGNATURE, _png_signature(),
                             ImageMeta("image/png", 300, 80), "test")
-        for before, after in ((A.DRAFT, A.SUBMITTED), (A.SUBMITTED, A.VALIDATING), (A.VALIDATING, A.APPROVED)):
+        for before, after in ((A.DRAFT, A.SUBMITTED), (A.SUBMITTED, A.VALIDATING),
+                              (A.VALIDATING, A.APPROVED)):
             move_many(s, Application, ids, after, ACTOR, expected=before)
         create_batch(s, "HQ", ACTOR)
     return ids

@@ -36,7 +36,8 @@ def read_back(transport: Transport, can: str, csca_pem: Path) -> ChipReport:
     """The card read as a border inspection system reads it: PACE with the CAN, CSCA as trust anchor."""
     csca = x509.load_pem_x509_certificate(csca_pem.read_bytes())
     with transport:
-        return inspect(transport, read_capabilities(transport, transport.atr), [csca], PacePassword.can(can), None)
+        caps = read_capabilities(transport, transport.atr)
+        return inspect(transport, caps, [csca], PacePassword.can(can), None)
 
 
 def openssl_verify_sod(ef_sod: bytes, csca_pem: Path, tmp_path: Path) -> dict[int, bytes]:
@@ -50,7 +51,7 @@ def openssl_verify_sod(ef_sod: bytes, csca_pem: Path, tmp_path: Path) -> dict[in
     return {h["number"].native: h["hash"].native for h in content["hashes"]}
 
 
-def assert_locked(stage: Stage, app_id: int, card_file: Path, tmp_path: Path) -> None:
+def assert_locked(stage: Stage, app_id: int, transport: Transport, tmp_path: Path) -> None:
     """One locked card whose chip reads back valid, with everything printing needs recorded."""
     [card] = card_rows(stage.rt, app_id)
     assert card.state == C.LOCKED and application_state(stage.rt.db, app_id) == A.PERSONALIZED
@@ -59,7 +60,7 @@ def assert_locked(stage: Stage, app_id: int, card_file: Path, tmp_path: Path) ->
     assert card.issued_on is not None and card.expires_on is not None and card.lease_until is None
     lines = (card.mrz or "").split("\n")
     assert TD1CodeChecker("\n".join(lines)) and card.document_number in lines[0]
-    report = read_back(InProcessTransport(VirtualCard.load(card_file)), card.can, stage.csca_pem)
+    report = read_back(transport, card.can, stage.csca_pem)
     assert report.verdict.valid and report.genuine
     assert report.files["DG1"][5:] == "".join(lines).encode()
     hashes = openssl_verify_sod(report.files["EF.SOD"], stage.csca_pem, tmp_path)
@@ -67,7 +68,8 @@ def assert_locked(stage: Stage, app_id: int, card_file: Path, tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("keystore_kind", ["software", "pkcs11"], indirect=True)
-def test_batched_applications_end_locked_through_the_in_process_transport(stage: Stage, tmp_path: Path) -> None:
+def test_batched_applications_end_locked_through_the_in_process_transport(stage: Stage,
+                                                                          tmp_path: Path) -> None:
     ids = batched_applications(stage.rt, 2)
     assert enqueue_personalization(stage.rt, stage.jobs, ids) == ids
     feeder = stage.stock(tmp_path / "stock", [1, 2])
@@ -75,8 +77,8 @@ def test_batched_applications_end_locked_through_the_in_process_transport(stage:
     assert (stats.personalized, stats.spoiled) == (2, 0)
     for app_id in ids:
         [card] = card_rows(stage.rt, app_id)
-        assert_locked(stage, app_id, tmp_path / "stock" / USED / f"card-{int(card.chip_serial or 0):010d}.json",
-                      tmp_path)
+        card_file = tmp_path / "stock" / USED / f"card-{int(card.chip_serial or 0):010d}.json"
+        assert_locked(stage, app_id, InProcessTransport(VirtualCard.load(card_file)), tmp_path)
     mailers = sorted((stage.rt.settings.data_dir / "stations" / "S1" / "pin-mailers").iterdir())
     assert len(mailers) == 2 and all(stat.S_IMODE(m.stat().st_mode) == 0o600 for m in mailers)
 
@@ -90,8 +92,9 @@ class TearingStock(StockFeeder):
 
     def next_card(self, timeout: float | None) -> Transport | None:
         transport = super().next_card(timeout)
-        if isinstance(transport, InProcessTransport) and isinstance(transport.card, VirtualCard) and self.tears:
-            transport.card.faults = FaultPlan(tear_at=self.tears.pop(0))
+        card = transport.card if isinstance(transport, InProcessTransport) else None
+        if isinstance(card, VirtualCard) and self.tears:
+            card.faults = FaultPlan(tear_at=self.tears.pop(0))
         return transport
 
 
@@ -141,7 +144,8 @@ def test_a_card_from_another_issuer_is_refused_untouched(stage: Stage, tmp_path:
     assert after.pop("sequence_counter") == before.pop("sequence_counter") + 1
     assert after == before
     refused, locked = card_rows(stage.rt, app_id)
-    assert (refused.state, refused.failure_step, refused.failure_status_word) == (C.SPOILED, "open_channel", "6300")
+    assert (refused.state, refused.failure_step, refused.failure_status_word) == (
+        C.SPOILED, "open_channel", "6300")
     assert refused.chip_serial is None and refused.steps is not None  # never reached the intent record
     assert locked.state == C.LOCKED
 
