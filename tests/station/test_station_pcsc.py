@@ -82,7 +82,8 @@ def test_a_station_killed_mid_card_is_recovered_by_the_reconciler(stage: Stage, 
     slot.insert(card)
     station = subprocess.Popen(
         [sys.executable, "-m", "issuance", "station", "run", "--station", "S1",
-         "--reader", worker_reader()[1], "--once"], cwd=REPO, env=_env(stage.rt.settings), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+         "--reader", worker_reader()[1], "--once"],
+        cwd=REPO, env=_env(stage.rt.settings), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         assert card.stalled.wait(60), station.communicate(timeout=5)[0]
         [writing] = card_rows(stage.rt, app_id)
