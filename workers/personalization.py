@@ -34,6 +34,7 @@ from personalization.station.loop import Job
 from personalization.station.order import card_order, document_number
 from personalization.station.result import CardRefused, PersonalizationError, PersonalizationResult, Step
 from printing.pin_mailer import PinMailer, render_pin_mailer, spool_pin_mailer
+from workers.jobs import mark_enqueued
 from workers.liveness import lost_and_stale, requeue_grace
 from workers.queues import JobQueue, personalize_queue
 
@@ -65,15 +66,8 @@ def stations_of(session: Session, ids: Sequence[int]) -> dict[int, str]:
 def enqueue_personalization(rt: Runtime, jobs: JobQueue, ids: Sequence[int], *,
                             unless_since: dt.datetime | None = None) -> list[int]:
     """Queue batched applications on their station's queue, once (a compare-and-set mark, as validation)."""
-    if not ids:
-        return []
-    never = Application.enqueued_at.is_(None)
-    fresh = never if unless_since is None else or_(never, Application.enqueued_at < unless_since)
     with rt.db.transaction() as s:
-        claimed = sorted(s.scalars(
-            update(Application)
-            .where(Application.id.in_(sorted(set(ids))), Application.state == A.BATCHED, fresh)
-            .values(enqueued_at=utcnow()).returning(Application.id)))
+        claimed = mark_enqueued(s, ids, [A.BATCHED], unless_since)
         station = stations_of(s, claimed)
     by_station: dict[str, list[int]] = {}
     for app_id in claimed:
