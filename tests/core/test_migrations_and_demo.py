@@ -55,9 +55,10 @@ def test_demo_json_summary(tmp_path: Path) -> None:
     assert sorted(p.name for p in chip.iterdir()) == [
         "DG1.bin", "DG11.bin", "DG12.bin", "DG14.bin", "DG15.bin", "DG2.bin", "DG7.bin", "EF.COM.bin",
         "EF.SOD.bin"]
-    (tmp_path / "sod.der").write_bytes(sod.parse((chip / "EF.SOD.bin").read_bytes()).cms)
+    signed = tmp_path / "sod.der"
+    signed.write_bytes(sod.parse((chip / "EF.SOD.bin").read_bytes()).cms)
     csca = tmp_path / "demo" / "pki" / "csca.pem"
-    verified = subprocess.run(["openssl", "cms", "-verify", "-inform", "DER", "-in", str(tmp_path / "sod.der"),
+    verified = subprocess.run(["openssl", "cms", "-verify", "-inform", "DER", "-in", str(signed),
                                "-CAfile", str(csca), "-purpose", "any", "-binary", "-out", os.devnull],
                               capture_output=True)
     assert verified.returncode == 0, verified.stderr
