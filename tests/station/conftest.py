@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -145,3 +146,11 @@ def stage(stage_settings: Settings) -> Iterator[Stage]:
 def card_rows(rt: Runtime, app_id: int) -> list[Card]:
     with rt.db.session() as s:
         return list(s.scalars(select(Card).where(Card.application_id == app_id).order_by(Card.attempt)))
+
+
+def station_env(settings: Settings) -> dict[str, str]:
+    """The environment of an `issuance` process on the same database, data folder and keystore."""
+    return {**os.environ, "ISSUANCE_DATA_DIR": str(settings.data_dir),
+            "ISSUANCE_DATABASE_URL": settings.effective_database_url, "ISSUANCE_REDIS_URL": "",
+            "ISSUANCE_KEYSTORE": "software", "ISSUANCE_KEYSTORE_PATH": settings.keystore_path,
+            "ISSUANCE_KEYSTORE_PASSPHRASE": settings.keystore_passphrase, "ISSUANCE_LEASE_SECONDS": "2"}

@@ -7,6 +7,7 @@ import hashlib
 import json
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,8 @@ from personalization.transport.base import Transport
 from personalization.transport.in_process import InProcessTransport
 from personalization.virtual_card import FaultPlan, VirtualCard
 from tests.factories import application_state
-from tests.station.conftest import Stage, batched_applications, card_rows
+from tests.personalization.conftest import REPO
+from tests.station.conftest import Stage, batched_applications, card_rows, station_env
 from workers.personalization import enqueue_personalization, reconcile_personalization
 
 A, C = ApplicationState, CardState
@@ -164,3 +166,17 @@ def test_a_lapsed_card_is_spoiled_by_the_reconciler_and_requeued(stage: Stage, t
     [spoiled] = card_rows(stage.rt, app_id)
     assert (spoiled.state, spoiled.failure_step) == (C.SPOILED, "lease_expired")
     assert stage.jobs.pending("personalize.S1") and application_state(stage.rt.db, app_id) == A.BATCHED
+
+
+def test_station_run_command_on_a_blank_stock(stage: Stage, tmp_path: Path) -> None:
+    """On embedded defaults the station finds its own work: its reconciler queues the batched applications."""
+    ids = batched_applications(stage.rt, 2)
+    stage.stock(tmp_path / "stock", [21, 22, 23])
+    done = subprocess.run([sys.executable, "-m", "issuance", "station", "run", "--station", "S1",
+                           "--stock", str(tmp_path / "stock"), "--wait", "0"],
+                          cwd=REPO, env=station_env(stage.rt.settings), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "station S1: 2 personalized, 0 spoiled" in done.stdout
+    assert {application_state(stage.rt.db, i) for i in ids} == {A.PERSONALIZED}
+    assert len(list((tmp_path / "stock").glob("card-*.json"))) == 1  # the unused card went back

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from issuance.config import Settings
 from issuance.states import ApplicationState, CardState
+from personalization.lds import profile
 from personalization.station.feeders import ReaderFeeder
 from personalization.station.loop import Job
 from personalization.station.result import Step, StepOutcome
@@ -22,7 +22,7 @@ from personalization.virtual_card import VirtualCard
 from personalization.vpcd import VirtualReaderSlot
 from tests.factories import application_state
 from tests.personalization.conftest import REPO, worker_reader
-from tests.station.conftest import Stage, batched_applications, card_rows
+from tests.station.conftest import Stage, batched_applications, card_rows, station_env
 from tests.station.test_station_db import assert_locked
 from workers.personalization import enqueue_personalization, reconcile_personalization
 from workers.station import open_station
@@ -65,25 +65,58 @@ class StallingCard(VirtualCard):
         return super().process(raw)
 
 
-def _env(settings: Settings) -> dict[str, str]:
-    return {**os.environ, "ISSUANCE_DATA_DIR": str(settings.data_dir),
-            "ISSUANCE_DATABASE_URL": settings.effective_database_url, "ISSUANCE_REDIS_URL": "",
-            "ISSUANCE_KEYSTORE": "software", "ISSUANCE_KEYSTORE_PATH": settings.keystore_path,
-            "ISSUANCE_KEYSTORE_PASSPHRASE": settings.keystore_passphrase, "ISSUANCE_LEASE_SECONDS": "2"}
+def stalling(stage: Stage, serial: int) -> StallingCard:
+    card = stage.blank(serial)
+    card.__class__ = StallingCard
+    assert isinstance(card, StallingCard)
+    card.stalled, card.release = threading.Event(), threading.Event()
+    return card
+
+
+def remove_when_locked(slot: VirtualReaderSlot, card: VirtualCard) -> None:
+    deadline = time.monotonic() + 30
+    while card.state.life_cycle != profile.SECURED and time.monotonic() < deadline:
+        time.sleep(0.05)
+    slot.remove()
+
+
+def run_station(stage: Stage, *options: str) -> subprocess.Popen[str]:
+    """`issuance station run` on this worker's reader, as its own process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "issuance", "station", "run", "--station", "S1",
+         "--reader", worker_reader()[1], *options],
+        cwd=REPO, env=station_env(stage.rt.settings), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+
+
+def test_ctrl_c_finishes_the_current_card_and_stops(stage: Stage, slot: VirtualReaderSlot) -> None:
+    first, second = batched_applications(stage.rt, 2)
+    card = stalling(stage, 0x7004)
+    slot.insert(card)
+    station = run_station(stage)
+    try:
+        assert card.stalled.wait(60), station.communicate(timeout=5)[0]
+        station.send_signal(signal.SIGINT)
+        time.sleep(0.5)  # the handler runs in the station while the card is still stalled
+        card.release.set()
+        threading.Thread(target=remove_when_locked, args=(slot, card)).start()  # the operator
+        output, _ = station.communicate(timeout=60)
+    finally:
+        card.release.set()
+        if station.poll() is None:
+            station.kill()
+    assert station.returncode == 0, output
+    assert "stopping after the current card" in output and "1 personalized, 0 spoiled" in output
+    states = {application_state(stage.rt.db, i) for i in (first, second)}
+    assert states == {A.PERSONALIZED, A.BATCHED}  # the second application was never claimed
 
 
 def test_a_station_killed_mid_card_is_recovered_by_the_reconciler(stage: Stage, slot: VirtualReaderSlot,
                                                                    tmp_path: Path) -> None:
     [app_id] = batched_applications(stage.rt, 1)
-    card = stage.blank(0x7002)
-    assert isinstance(card, VirtualCard)
-    card.__class__ = StallingCard
-    card.stalled, card.release = threading.Event(), threading.Event()
+    card = stalling(stage, 0x7002)
     slot.insert(card)
-    station = subprocess.Popen(
-        [sys.executable, "-m", "issuance", "station", "run", "--station", "S1",
-         "--reader", worker_reader()[1], "--once"],
-        cwd=REPO, env=_env(stage.rt.settings), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    station = run_station(stage, "--once")
     try:
         assert card.stalled.wait(60), station.communicate(timeout=5)[0]
         [writing] = card_rows(stage.rt, app_id)
