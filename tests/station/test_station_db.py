@@ -15,7 +15,7 @@ from cryptography import x509
 from mrz.checker.td1 import TD1CodeChecker
 from sqlalchemy import select, update
 
-from issuance.models import AuditEvent, Card, utcnow
+from issuance.models import Applicant, AuditEvent, Card, utcnow
 from issuance.states import ApplicationState, CardState
 from personalization.capabilities import read_capabilities
 from personalization.lds import sod
@@ -180,3 +180,20 @@ def test_station_run_command_on_a_blank_stock(stage: Stage, tmp_path: Path) -> N
     assert "station S1: 2 personalized, 0 spoiled" in done.stdout
     assert {application_state(stage.rt.db, i) for i in ids} == {A.PERSONALIZED}
     assert len(list((tmp_path / "stock").glob("card-*.json"))) == 1  # the unused card went back
+
+
+@pytest.mark.parametrize("name", ["", "SMITH<<<JOHN", "Ä<<B"])
+def test_data_that_cannot_go_on_a_chip_is_refused_before_any_card(stage: Stage, tmp_path: Path,
+                                                                   name: str) -> None:
+    [app_id] = batched_applications(stage.rt, 1)
+    with stage.rt.db.transaction() as s:
+        s.execute(update(Applicant).where(Applicant.application_id == app_id).values(mrz_name=name))
+    enqueue_personalization(stage.rt, stage.jobs, [app_id])
+    stats = stage.station(stage.stock(tmp_path / "stock", [31])).loop.run()
+    assert (stats.personalized, stats.spoiled) == (0, 0) and card_rows(stage.rt, app_id) == []
+    assert application_state(stage.rt.db, app_id) == A.BATCHED
+    with stage.rt.db.session() as s:
+        [entry] = s.scalars(select(AuditEvent).where(
+            AuditEvent.action == "application.personalization_refused"))
+    assert json.loads(entry.details)["field"] == "mrz_name"
+    assert len(list((tmp_path / "stock").glob("card-*.json"))) == 1  # the card went back to the stock
