@@ -54,7 +54,8 @@ def reconcile(ctx: click.Context, every: float | None) -> None:
         return
     report = reconcile_pass(runtime_of(ctx), open_queue(settings))
     click.echo(f"re-enqueued {len(report.requeued)} applications "
-               f"(lost {len(report.lost)}, stale {len(report.stale)}, lease expired {len(report.expired)})")
+               f"(lost {len(report.lost)}, stale {len(report.stale)}, lease expired {len(report.expired)}); "
+               f"spoiled {len(report.spoiled)} cards a station left mid-way")
 
 
 def _serve_reconciler(settings: Settings, every: float) -> None:

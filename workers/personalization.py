@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,7 +117,7 @@ class DbJobSource:
     rt: Runtime
     jobs: JobQueue
     station: str
-    ds_label: str
+    ds_label: Callable[[bytes], str]  # the keystore label of the DS certificate that signed a card
     wait: float = 0.0  # seconds claim() waits for a job to arrive (the reconciler runs meanwhile)
     _claims: dict[str, _Claim] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -229,16 +229,18 @@ class DbJobSource:
             raise RuntimeError("a personalized card without credentials")
         mailer = PinMailer(claim.document_number, claim.name_latin, claim.name_arabic, claim.address,
                            credentials.pin, credentials.puk)
-        spool_pin_mailer(render_pin_mailer(mailer), self.spool, claim.document_number)
+        mailer_file = spool_pin_mailer(render_pin_mailer(mailer), self.spool, claim.document_number)
         summary = result.summary()
-        values = {"steps": summary["steps"], "ds_key_label": self.ds_label, "can": result.can or None,
-                  "mrz": "\n".join(job.order.mrz.lines), "lease_until": None}
+        values = {"steps": summary["steps"], "ds_key_label": self.ds_label(result.ds_certificate),
+                  "can": result.can or None, "mrz": "\n".join(job.order.mrz.lines), "lease_until": None}
         with self.rt.db.transaction() as s:
-            ok = move(s, Card, claim.card_id, C.ENCODED, self.actor, expected=C.ENCODING, values=values,
-                      details={"apdus": result.apdus, "ds_certificate": result.ds_certificate_id})
-            if not ok:
-                raise PersonalizationError(Step.LOCK, "the card was spoiled while it was written "
-                                                      "(its lease lapsed)")
+            if not move(s, Card, claim.card_id, C.ENCODED, self.actor, expected=C.ENCODING, values=values,
+                        details={"apdus": result.apdus, "ds_certificate": result.ds_certificate_id}):
+                # The station outlived its lease and the reconciler spoiled the card: it must be destroyed.
+                mailer_file.unlink()
+                log.error("card %s (%s) was spoiled while it was written: destroy it", claim.card_id,
+                          claim.document_number)
+                return
             move(s, Card, claim.card_id, C.VERIFIED, self.actor, expected=C.ENCODED)
             move(s, Card, claim.card_id, C.LOCKED, self.actor, expected=C.VERIFIED)
             move(s, Application, claim.application_id, A.PERSONALIZED, self.actor, expected=A.PERSONALIZING,

@@ -42,8 +42,8 @@ def open_station(rt: Runtime, jobs: JobQueue, keystore: Keystore, code: str, fee
                  card_timeout: float | None = None) -> Station:
     """The station `code` on this feeder, signing and deriving with the keystore and DATA/pki."""
     keystore.derive_scp03(master_label, b"\x00")  # an unusable master key fails here, in one line
-    pki, ds_label = station_pki(rt.db, keystore, PkiDirectory(pki_folder(rt.settings)), master_label)
-    source = DbJobSource(rt, jobs, code, ds_label, wait)
+    pki, signer = station_pki(rt.db, keystore, PkiDirectory(pki_folder(rt.settings)), master_label)
+    source = DbJobSource(rt, jobs, code, signer.label_of, wait)
     return Station(StationLoop(source, feeder, pki, observer, card_timeout), source)
 
 

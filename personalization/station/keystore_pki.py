@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -18,10 +17,6 @@ from issuance.pki.signers import HolderName, issue_holder_certificate, sign_docu
 from issuance.pki.store import PkiDirectory
 from personalization.protocol.kdf import StaticKeys
 from personalization.station.ports import HolderSubject, StationPki
-
-
-class SignerRotated(RuntimeError):
-    """The current DS changed while a card was being signed: the EF.SOD would not match its certificate."""
 
 
 @dataclass(frozen=True)
@@ -37,24 +32,33 @@ class KeystoreCardKeys:
 
 @dataclass(frozen=True)
 class KeystoreDocumentSigner:
-    """The current DS as the LDS builder's `Signer`: DER ECDSA made in the keystore, counted."""
+    """The current DS as the LDS builder's `Signer`: DER ECDSA made in the keystore, counted.
+
+    Read afresh for each card, so a station picks up `pki rotate-ds` without a restart; an EF.SOD
+    caught by a rotation between certificate and signature fails its read-back, and the card is spoiled.
+    """
 
     db: Database
     keystore: Keystore
     directory: PkiDirectory
-    label: str
-    ds_certificate: x509.Certificate
 
     @property
     def certificate(self) -> bytes:
-        return self.ds_certificate.public_bytes(Encoding.DER)
+        label = self.directory.load().current(Role.DS).label
+        return self.directory.certificate(label).public_bytes(Encoding.DER)
 
     def sign(self, data: bytes) -> bytes:
         with self.db.transaction() as session:
-            signature, used = sign_document(session, self.keystore, self.directory, Role.DS, data)
-        if used != self.ds_certificate:
-            raise SignerRotated(f"the DS changed from {self.label} while the card was signed")
+            signature, _ = sign_document(session, self.keystore, self.directory, Role.DS, data)
         return signature
+
+    def label_of(self, certificate: bytes) -> str:
+        """The keystore label of the DS whose certificate this is (recorded on the card row)."""
+        for key in self.directory.load().keys:
+            if key.role == Role.DS.value and self.directory.certificate(key.label).public_bytes(
+                    Encoding.DER) == certificate:
+                return key.label
+        raise LookupError("no DS of this PKI has that certificate")
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,11 @@ class KeystoreIssuingCA:
 
 
 def station_pki(db: Database, keystore: Keystore, directory: PkiDirectory, master_label: str
-                ) -> tuple[StationPki, str]:
-    """The station's PKI as it stands now, and the label of the DS that will sign (for the card row)."""
+                ) -> tuple[StationPki, KeystoreDocumentSigner]:
+    """The station's PKI over the keystore, and its DS signer (which names the DS key of a card)."""
     index = directory.load()
-    ds_label = index.current(Role.DS).label
-    signer = KeystoreDocumentSigner(db, keystore, directory, ds_label, directory.certificate(ds_label))
+    signer = KeystoreDocumentSigner(db, keystore, directory)
     csca = directory.certificate(index.current(Role.CSCA).label).public_bytes(Encoding.DER)
     pki = StationPki(KeystoreCardKeys(keystore, master_label), signer,
                      KeystoreIssuingCA(db, keystore, directory), csca)
-    return pki, ds_label
+    return pki, signer

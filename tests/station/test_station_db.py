@@ -16,6 +16,10 @@ from mrz.checker.td1 import TD1CodeChecker
 from sqlalchemy import select, update
 
 from issuance.models import Applicant, AuditEvent, Card, utcnow
+from issuance.pki import pki_folder
+from issuance.pki.bootstrap import DEMO_ADMINS
+from issuance.pki.ceremony import rotate_ds
+from issuance.pki.store import PkiDirectory
 from issuance.states import ApplicationState, CardState
 from personalization.capabilities import read_capabilities
 from personalization.lds import sod
@@ -197,3 +201,18 @@ def test_data_that_cannot_go_on_a_chip_is_refused_before_any_card(stage: Stage, 
             AuditEvent.action == "application.personalization_refused"))
     assert json.loads(entry.details)["field"] == "mrz_name"
     assert len(list((tmp_path / "stock").glob("card-*.json"))) == 1  # the card went back to the stock
+
+
+def test_a_running_station_signs_with_the_new_ds_after_a_rotation(stage: Stage, tmp_path: Path) -> None:
+    first, second = batched_applications(stage.rt, 2)
+    enqueue_personalization(stage.rt, stage.jobs, [first])
+    station = stage.station(stage.stock(tmp_path / "stock", [41, 42]))
+    station.loop.run(once=True)
+    rotate_ds(stage.rt.db, stage.keystore, PkiDirectory(pki_folder(stage.rt.settings)), DEMO_ADMINS)
+    enqueue_personalization(stage.rt, stage.jobs, [second])
+    station.loop.run(once=True)
+    [old], [new] = card_rows(stage.rt, first), card_rows(stage.rt, second)
+    assert (old.state, old.ds_key_label, new.state, new.ds_key_label) == (C.LOCKED, "ds-1", C.LOCKED, "ds-2")
+    card = VirtualCard.load(tmp_path / "stock" / USED / "card-0000000042.json")
+    report = read_back(InProcessTransport(card), new.can or "", stage.csca_pem)
+    assert report.verdict.valid
