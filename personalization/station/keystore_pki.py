@@ -19,6 +19,11 @@ from personalization.protocol.kdf import StaticKeys
 from personalization.station.ports import HolderSubject, StationPki
 
 
+def current_certificate(directory: PkiDirectory, role: Role) -> bytes:
+    """The DER certificate of the role's active key, as the PKI folder holds it now."""
+    return directory.certificate(directory.load().current(role).label).public_bytes(Encoding.DER)
+
+
 @dataclass(frozen=True)
 class KeystoreCardKeys:
     """SCP03 keys diversified inside the keystore from the issuer master key (GPC Amd D §6.2.1)."""
@@ -31,21 +36,25 @@ class KeystoreCardKeys:
 
 
 @dataclass(frozen=True)
-class KeystoreDocumentSigner:
+class PkiKeys:
+    """Where a PKI role signs: its keystore, the PKI folder, and the database counting signatures."""
+
+    db: Database
+    keystore: Keystore
+    directory: PkiDirectory
+
+
+@dataclass(frozen=True)
+class KeystoreDocumentSigner(PkiKeys):
     """The current DS as the LDS builder's `Signer`: DER ECDSA made in the keystore, counted.
 
     Read afresh for each card, so a station picks up `pki rotate-ds` without a restart; an EF.SOD
     caught by a rotation between certificate and signature fails its read-back, and the card is spoiled.
     """
 
-    db: Database
-    keystore: Keystore
-    directory: PkiDirectory
-
     @property
     def certificate(self) -> bytes:
-        label = self.directory.load().current(Role.DS).label
-        return self.directory.certificate(label).public_bytes(Encoding.DER)
+        return current_certificate(self.directory, Role.DS)
 
     def sign(self, data: bytes) -> bytes:
         with self.db.transaction() as session:
@@ -62,17 +71,12 @@ class KeystoreDocumentSigner:
 
 
 @dataclass(frozen=True)
-class KeystoreIssuingCA:
+class KeystoreIssuingCA(PkiKeys):
     """The signature CA: certifies a holder's on-card P-256 key, signed in the keystore."""
-
-    db: Database
-    keystore: Keystore
-    directory: PkiDirectory
 
     @property
     def certificate(self) -> bytes:
-        label = self.directory.load().current(Role.ISSUING_CA).label
-        return self.directory.certificate(label).public_bytes(Encoding.DER)
+        return current_certificate(self.directory, Role.ISSUING_CA)
 
     def certify(self, public_point: bytes, subject: HolderSubject) -> bytes:
         public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_point)
@@ -85,9 +89,7 @@ class KeystoreIssuingCA:
 def station_pki(db: Database, keystore: Keystore, directory: PkiDirectory, master_label: str
                 ) -> tuple[StationPki, KeystoreDocumentSigner]:
     """The station's PKI over the keystore, and its DS signer (which names the DS key of a card)."""
-    index = directory.load()
     signer = KeystoreDocumentSigner(db, keystore, directory)
-    csca = directory.certificate(index.current(Role.CSCA).label).public_bytes(Encoding.DER)
     pki = StationPki(KeystoreCardKeys(keystore, master_label), signer,
-                     KeystoreIssuingCA(db, keystore, directory), csca)
+                     KeystoreIssuingCA(db, keystore, directory), current_certificate(directory, Role.CSCA))
     return pki, signer
