@@ -68,7 +68,8 @@ def create_batch(session: Session, site: str, actor: Actor, *, max_size: int = 5
     batch.number = f"{site}-B{batch.id:06d}"  # from the id, so concurrent batches never clash
     moved = move_many(session, Application, ids, ApplicationState.BATCHED, actor,
                       expected=ApplicationState.APPROVED,
-                      values={i: {"batch_id": batch.id} for i in ids},
+                      # enqueued_at marks the stage's own job from now on (personalization).
+                      values={i: {"batch_id": batch.id, "enqueued_at": None} for i in ids},
                       details={i: {"batch": batch.number} for i in ids})
     audit.record(session, audit.Entry(
         actor=actor.name, site=site, action="batch.created", entity_type="batch",

@@ -12,9 +12,15 @@ class Pipeline(Protocol):
     def submitted(self, application_ids: Sequence[int]) -> None:
         """These applications were just committed as `submitted`: queue their validation."""
 
+    def batched(self, application_ids: Sequence[int]) -> None:
+        """These applications were just committed as `batched`: queue them on their stations."""
+
 
 class Unattended:
     """No queue wired (a tool that only reads): the reconciler finds the work later."""
 
     def submitted(self, application_ids: Sequence[int]) -> None:
+        return None
+
+    def batched(self, application_ids: Sequence[int]) -> None:
         return None

@@ -47,7 +47,8 @@ APPLICATION_MOVES: dict[ApplicationState, frozenset[ApplicationState]] = {
     A.EXCEPTION: frozenset({A.APPROVED, A.REJECTED}),
     A.APPROVED: frozenset({A.BATCHED}),
     A.BATCHED: frozenset({A.PERSONALIZING}),
-    A.PERSONALIZING: frozenset({A.PERSONALIZED}),
+    # A spoiled card sends its application back to its station's queue for a new card.
+    A.PERSONALIZING: frozenset({A.PERSONALIZED, A.BATCHED}),
     A.PERSONALIZED: frozenset({A.PRINTING}),
     A.PRINTING: frozenset({A.PRINTED}),
     A.PRINTED: frozenset({A.QUALITY_CHECKED}),

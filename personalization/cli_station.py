@@ -7,13 +7,13 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 import click
 
 from personalization.protocol.kdf import GP_TEST_KEY
 from personalization.station import specimen, training_pki
-from personalization.station.loop import Job, Observer, StationLoop
+from personalization.station.loop import Job, Observer
 from personalization.station.result import PersonalizationError, Step, StepOutcome
 from personalization.station.steps import CardOrder, personalize
 from personalization.status_words import TransportError
@@ -82,8 +82,12 @@ def step_progress(label: Callable[[Job], str]) -> tuple[Observer, Callable[[], N
     return observe, close
 
 
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
 @contextmanager
-def stop_on_interrupt(loop: StationLoop) -> Iterator[None]:
+def stop_on_interrupt(loop: Stoppable) -> Iterator[None]:
     """Ctrl-C (or SIGTERM) asks the loop to stop after the current card, finished or spoiled."""
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 

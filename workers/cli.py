@@ -55,7 +55,8 @@ def reconcile(ctx: click.Context, every: float | None) -> None:
     report = reconcile_pass(runtime_of(ctx), open_queue(settings))
     click.echo(f"re-enqueued {len(report.requeued)} applications "
                f"(lost {len(report.lost)}, stale {len(report.stale)}, lease expired {len(report.expired)}); "
-               f"queued {len(report.printing)} cards for printing")
+               f"queued {len(report.printing)} cards for printing; "
+               f"spoiled {len(report.spoiled)} cards a station left mid-way")
 
 
 def _serve_reconciler(settings: Settings, every: float) -> None:

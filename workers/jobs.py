@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
 
 from issuance.models import Application, utcnow
 from issuance.runtime import Runtime
@@ -41,17 +42,25 @@ def enqueue_validation(
     The mark is a compare-and-set in the database, so two reconcilers racing over one id
     enqueue it once; a crash between the mark and the enqueue is healed after the grace.
     """
+    with rt.db.transaction() as s:
+        claimed = mark_enqueued(s, ids, WAITING_FOR_VALIDATION, unless_since)
+    jobs.enqueue_ids(VALIDATE, VALIDATE_JOB, claimed, rt.settings.validate_batch_size)
+    return claimed
+
+
+def mark_enqueued(session: Session, ids: Sequence[int], states: Sequence[ApplicationState],
+                  unless_since: dt.datetime | None) -> list[int]:
+    """Mark the ids in `states` not enqueued since `unless_since` (None: since they entered the stage).
+
+    The compare-and-set that makes an id's job enqueued once however many processes race for it.
+    """
     if not ids:
         return []
     never = Application.enqueued_at.is_(None)
     fresh = never if unless_since is None else or_(never, Application.enqueued_at < unless_since)
-    with rt.db.transaction() as s:
-        claimed = sorted(s.scalars(
-            update(Application)
-            .where(Application.id.in_(sorted(set(ids))), Application.state.in_(WAITING_FOR_VALIDATION),
-                   fresh)
-            .values(enqueued_at=utcnow())
-            .returning(Application.id)
-        ))
-    jobs.enqueue_ids(VALIDATE, VALIDATE_JOB, claimed, rt.settings.validate_batch_size)
-    return claimed
+    return sorted(session.scalars(
+        update(Application)
+        .where(Application.id.in_(sorted(set(ids))), Application.state.in_(list(states)), fresh)
+        .values(enqueued_at=utcnow())
+        .returning(Application.id)
+    ))

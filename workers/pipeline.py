@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from issuance.runtime import Runtime
 from workers.jobs import enqueue_validation
+from workers.personalization import enqueue_personalization
 from workers.queues import JobQueue
 
 log = logging.getLogger(__name__)
@@ -23,3 +24,9 @@ class QueuePipeline:
             enqueue_validation(self.rt, self.jobs, application_ids)
         except Exception:  # the database is the truth: the reconciler enqueues them later
             log.exception("could not enqueue validation of applications %s", list(application_ids))
+
+    def batched(self, application_ids: Sequence[int]) -> None:
+        try:
+            enqueue_personalization(self.rt, self.jobs, application_ids)
+        except Exception:  # the database is the truth: the reconciler enqueues them later
+            log.exception("could not enqueue personalization of applications %s", list(application_ids))

@@ -7,11 +7,10 @@ recovery never waits for traffic or a person.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from rq.job import Job, JobStatus
-from rq.serializers import JSONSerializer
 from sqlalchemy import or_, select
 
 from issuance import reprints
@@ -20,10 +19,10 @@ from issuance.runtime import Runtime
 from issuance.states import ApplicationState, CardState
 from workers import print_stage
 from workers.jobs import enqueue_validation
+from workers.liveness import lost_and_stale, requeue_grace, without_live_job
+from workers.personalization import reconcile_personalization
 from workers.print_jobs import enqueue_printing, print_queue_names
 from workers.queues import VALIDATE, JobQueue
-
-LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
 @dataclass(frozen=True)
@@ -36,34 +35,8 @@ class Report:
     requeued: list[int]
     # Cards whose print job was lost, or whose waiting or failed print is due another look.
     printing: list[int] = field(default_factory=list)
-
-
-def _jobs(jobs: JobQueue, job_ids: set[str]) -> dict[str, Job]:
-    found = Job.fetch_many(sorted(job_ids), connection=jobs.connection, serializer=JSONSerializer)
-    return {j.id: j for j in found if j is not None}
-
-
-def _alive(job: Job, waiting: set[str], before: dt.datetime) -> bool:
-    """A job that will still run: in its queue, or started (or dequeued) less than a lease ago.
-
-    A job dequeued by a worker that was then killed can sit outside the queue with status
-    `queued` (rq's intermediate list) or `started`; after a lease it counts as dead.
-    """
-    status = job.get_status(refresh=False)
-    if status in (JobStatus.DEFERRED, JobStatus.SCHEDULED):
-        return True
-    if status == JobStatus.QUEUED:
-        return job.id in waiting or _since(job.enqueued_at, before)
-    return status == JobStatus.STARTED and _since(job.started_at, before)
-
-
-def _since(moment: dt.datetime | None, before: dt.datetime) -> bool:
-    return moment is not None and _aware(moment) >= before
-
-
-def requeue_grace(rt: Runtime) -> dt.timedelta:
-    """How long an id just enqueued is left alone: a job is written to Redis after its mark."""
-    return dt.timedelta(seconds=min(rt.settings.lease_seconds, rt.settings.reconcile_every))
+    # Cards whose station stopped mid-card (lease lapsed): spoiled, their applications queued again.
+    spoiled: list[int] = field(default_factory=list)
 
 
 def reconcile_validation(rt: Runtime, jobs: JobQueue) -> Report:
@@ -79,22 +52,10 @@ def reconcile_validation(rt: Runtime, jobs: JobQueue) -> Report:
         expired = list(s.scalars(select(Application.id).where(
             Application.state == ApplicationState.VALIDATING,
             or_(Application.lease_until.is_(None), Application.lease_until < now))))
-    marks = jobs.pending(VALIDATE)
-    found = _jobs(jobs, {marks[i] for i in submitted if i in marks})
-    carrying = {i: found.get(marks.get(i, "")) for i in submitted}
-    lost = [i for i, job in carrying.items() if job is None or job.get_status(refresh=False) not in LIVE]
-    waiting = set(jobs.queue(VALIDATE).get_job_ids())
-    lease_ago = now - dt.timedelta(seconds=rt.settings.lease_seconds)
-    stale = [i for i, job in carrying.items()
-             if i not in lost and job is not None and not _alive(job, waiting, lease_ago)]
+    lost, stale = lost_and_stale(rt, jobs, VALIDATE, submitted, now)
     requeued = enqueue_validation(rt, jobs, [*lost, *stale, *expired],
                                   unless_since=now - requeue_grace(rt))
     return Report(sorted(lost), sorted(stale), sorted(expired), requeued)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; every timestamp we write is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _print_candidates(rt: Runtime, now: dt.datetime) -> list[int]:
@@ -123,20 +84,13 @@ def _print_candidates(rt: Runtime, now: dt.datetime) -> list[int]:
 def reconcile_printing(rt: Runtime, jobs: JobQueue, now: dt.datetime | None = None) -> list[int]:
     """Enqueue every card due a print (or a look at its waiting job) that has no live job."""
     now = now or utcnow()
-    candidates = _print_candidates(rt, now)
-    marks: dict[int, str] = {}
-    waiting: set[str] = set()
-    for name in print_queue_names(rt):
-        marks.update(jobs.pending(name))
-        waiting.update(jobs.queue(name).get_job_ids())
-    found = _jobs(jobs, {marks[i] for i in candidates if i in marks})
-    lease_ago = now - dt.timedelta(seconds=rt.settings.lease_seconds)
-    missing = [i for i in candidates
-               if (job := found.get(marks.get(i, ""))) is None or not _alive(job, waiting, lease_ago)]
+    missing = without_live_job(rt, jobs, print_queue_names(rt), _print_candidates(rt, now), now)
     return enqueue_printing(rt, jobs, missing, unless_since=now - requeue_grace(rt))
 
 
 def reconcile(rt: Runtime, jobs: JobQueue) -> Report:
-    """One pass over every stage that has jobs: validation, then printing."""
-    report = reconcile_validation(rt, jobs)
-    return replace(report, printing=reconcile_printing(rt, jobs))
+    """One pass over every stage that has jobs: validation, personalization, printing."""
+    found = reconcile_validation(rt, jobs)
+    spoiled, requeued = reconcile_personalization(rt, jobs)
+    return dataclasses.replace(found, requeued=[*found.requeued, *requeued], spoiled=spoiled,
+                               printing=reconcile_printing(rt, jobs))

@@ -31,6 +31,7 @@ from personalization.cli_station import self_test
 from printing.cli import card_design, seal
 from workers.cli import reconcile, worker
 from workers.cli_print import print_group
+from workers.station import run as station_run
 
 
 @click.group()
@@ -195,6 +196,7 @@ def demo(ctx: click.Context, out_dir: Path, count: int, as_json: bool) -> None:
     click.echo("now:")
     for state, n in summary.by_state.items():
         click.echo(f"  {state:<16} {n}")
+    click.echo("cards: " + (", ".join(f"{n} {state}" for state, n in summary.cards.items()) or "none"))
 
 
 @main.command()
@@ -211,3 +213,4 @@ for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design
                 vault):
     main.add_command(command)
 station.add_command(self_test)
+station.add_command(station_run)

@@ -17,6 +17,8 @@ from issuance.roles import Permission, PermissionDenied
 from issuance.sites import UnknownSite, add_site, require_site, site_codes
 from issuance.states import ApplicationState
 from issuance.transitions import Actor
+from workers.pipeline import QueuePipeline
+from workers.queues import open_queue
 
 
 @click.group()
@@ -125,8 +127,11 @@ def batch_create(ctx: click.Context, site: str, max_size: int, stations: tuple[s
             click.echo(f"batch {made.number}: {sum(counts.values())} applications, printer "
                        f"{made.printer.code if made.printer else '-'}, stations "
                        f"{', '.join(st.code for st in made.stations)}")
+            ids = [a.id for a in made.applications]
     except BatchError as exc:
         raise click.UsageError(str(exc)) from exc
+    if not rt.settings.uses_embedded_queue:  # an embedded queue dies with this command: stations reconcile
+        QueuePipeline(rt, open_queue(rt.settings)).batched(ids)
 
 
 @batch.command("show")

@@ -23,6 +23,7 @@ from enrollment.sample_signatures import sample_signature
 from issuance.batches import create_batch
 from issuance.config import Settings
 from issuance.demo import population
+from issuance.demo.cards import personalize_batched
 from issuance.demo.printing import DemoPrint, print_demo_cards
 from issuance.equipment import add_printer, add_station
 from issuance.keyfiles import private_dir, write_private
@@ -72,6 +73,7 @@ class Summary:
     files: list[str] = field(default_factory=list)
     printed: int = 0
     print_files: list[str] = field(default_factory=list)
+    cards: dict[str, int] = field(default_factory=dict)  # card rows by state, after the station
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -218,9 +220,10 @@ def run_demo(base: Settings, out_dir: Path, count: int = 6) -> Summary:
         with rt.db.transaction() as s:
             batch = create_batch(s, settings.site, Actor("supervisor", settings.site))
             batch_number = batch.number if batch else None
+        cards = personalize_batched(rt, settings, out_dir)
         # Personalization leaves the batch's cards locked; the print step prints every one of them.
         printing = print_demo_cards(rt, out_dir, batch_number) if batch_number else DemoPrint()
-        summary = _summary(rt, out_dir, cases, files)
+        summary = dataclasses.replace(_summary(rt, out_dir, cases, files), cards=cards)
         summary.printed, summary.print_files = printing.printed, printing.files
         return summary
     finally:

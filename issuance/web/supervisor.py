@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from issuance.batches import BatchError, batch_counts, create_batch
 from issuance.models import Application, Batch, User
+from issuance.pipeline import Pipeline
 from issuance.review import (
     FourEyesViolation,
     OverrideRefused,
@@ -22,7 +23,7 @@ from issuance.roles import Permission
 from issuance.sites import in_scope, scoped
 from issuance.states import ApplicationState
 from issuance.transitions import Actor
-from issuance.web.deps import committing, db_session, require
+from issuance.web.deps import committing, db_session, pipeline, require
 from issuance.web.inputs import Code, Id, Text
 
 router = APIRouter(prefix="/api", tags=["supervisor"])
@@ -87,8 +88,9 @@ def photo_override(application_id: Id, body: Override, user: Reviewer, session: 
 
 
 @router.post("/batches", status_code=201)
-def new_batch(body: BatchRequest, user: Planner, session: Db) -> dict[str, Any]:
-    """Gather approved applications of a site into a batch."""
+def new_batch(body: BatchRequest, user: Planner, session: Db,
+              announce: Annotated[Pipeline, Depends(pipeline)]) -> dict[str, Any]:
+    """Gather approved applications of a site into a batch; its applications go to their stations' queues."""
     if not in_scope(user, body.site):
         raise HTTPException(404, f"site {body.site} does not exist")
     try:
@@ -97,9 +99,12 @@ def new_batch(body: BatchRequest, user: Planner, session: Db) -> dict[str, Any]:
                                  max_size=body.max, stations=body.stations, printer=body.printer)
             if batch is None:
                 raise HTTPException(409, f"no approved applications at {body.site}")
-            return {"number": batch.number, "counts": batch_counts(session, batch.id)}
+            made = {"number": batch.number, "counts": batch_counts(session, batch.id)}
+            ids = [a.id for a in batch.applications]
     except BatchError as exc:
         raise HTTPException(422, str(exc)) from exc
+    announce.batched(ids)
+    return made
 
 
 @router.get("/batches/{number}")

@@ -31,6 +31,10 @@ class JobSource(Protocol):
 
     def claim(self) -> Job | None: ...
 
+    def encoding(self, job: Job, result: PersonalizationResult) -> None:
+        """The card is identified and about to be written: record the intent (raise to refuse the card)."""
+        ...
+
     def succeeded(self, job: Job, result: PersonalizationResult) -> None: ...
 
     def failed(self, job: Job, error: PersonalizationError, result: PersonalizationResult) -> None: ...
@@ -96,7 +100,8 @@ class StationLoop:
             if self.observer:
                 self.observer(job, step, outcome)
 
-        personalizer = Personalizer(transport, self.pki, observe)
+        personalizer = Personalizer(transport, self.pki, observe,
+                                    lambda result: self.source.encoding(job, result))
         try:
             result = personalizer.run(job.order)
         except PersonalizationError as exc:

@@ -74,10 +74,13 @@ class Personalizer:
     """Runs the steps on one card through any transport; `observer` sees each step start and end."""
 
     def __init__(self, transport: Transport, pki: StationPki,
-                 observer: Callable[[Step, StepOutcome | None], None] | None = None) -> None:
+                 observer: Callable[[Step, StepOutcome | None], None] | None = None,
+                 before_writes: Callable[[PersonalizationResult], None] | None = None) -> None:
         self.transport = transport
         self.pki = pki
         self.observer = observer
+        # Told the card's identity once it is known good and before the first write (the intent record).
+        self.before_writes = before_writes
         self.result = PersonalizationResult()
         self.caps = CardCapabilities()
         self._public_point = b""
@@ -118,6 +121,8 @@ class Personalizer:
             self.identify()
         with self._step(Step.OPEN_CHANNEL):
             lds_channel = self.open_channel(profile.LDS_AID, Step.OPEN_CHANNEL)
+            if self.before_writes:
+                self.before_writes(self.result)
         with self._step(Step.CHIP_KEYS):
             lds = build_lds(order.document, order.holder, self.pki.document_signer,
                             self.chip_keys(lds_channel))

@@ -7,12 +7,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from issuance.db import Database
 from issuance.models import Base
+from personalization.lds import sod
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,8 +44,24 @@ def test_demo_json_summary(tmp_path: Path) -> None:
     assert outcomes["duplicate"] == ("rejected", ["DUPLICATE_IN_FLIGHT"])
     assert outcomes["name mismatch"] == ("rejected", ["NAME_MISMATCH"])
     assert outcomes["name nearly matches"] == ("exception", ["NAME_FUZZY"])
-    # The supervisor approved the exception, and every approved application was batched.
-    assert summary["by_state"] == {"batched": 6, "rejected": 3}
+    # The supervisor approved the exception, and every approved application was batched and then
+    # personalized at the demo's station on a virtual card.
+    assert summary["by_state"] == {"personalized": 6, "rejected": 3}
+    assert summary["cards"] == {"locked": 6}
+    for case in summary["cases"]:
+        card = tmp_path / "demo" / "cards" / case["number"]
+        assert (card / "card.json").exists() == (case["validation"] != "rejected")
+    chip = tmp_path / "demo" / "cards" / outcomes_number(summary, "renewal") / "chip"
+    assert sorted(p.name for p in chip.iterdir()) == [
+        "DG1.bin", "DG11.bin", "DG12.bin", "DG14.bin", "DG15.bin", "DG2.bin", "DG7.bin", "EF.COM.bin",
+        "EF.SOD.bin"]
+    signed = tmp_path / "sod.der"
+    signed.write_bytes(sod.parse((chip / "EF.SOD.bin").read_bytes()).cms)
+    csca = tmp_path / "demo" / "pki" / "csca.pem"
+    verified = subprocess.run(["openssl", "cms", "-verify", "-inform", "DER", "-in", str(signed),
+                               "-CAfile", str(csca), "-purpose", "any", "-binary", "-out", os.devnull],
+                              capture_output=True)
+    assert verified.returncode == 0, verified.stderr
     receipts = [Path(f) for f in summary["files"]]
     assert len(receipts) == 9 and all(p.read_bytes().startswith(b"%PDF") for p in receipts)
     # Printed: every card personalization locked (none until the demo personalizes), and the batch documents.
@@ -94,3 +112,7 @@ def test_db_upgrade_command_on_an_empty_database(database_url: str, tmp_path: Pa
     engine = Database(database_url).engine
     assert {"applications", "cards", "audit_events", "audit_head"} <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def outcomes_number(summary: dict[str, Any], label: str) -> str:
+    return str(next(c["number"] for c in summary["cases"] if c["label"] == label))

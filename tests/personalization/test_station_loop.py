@@ -32,6 +32,9 @@ class Queue:
     def claim(self) -> Job | None:
         return self.waiting.pop(0) if self.waiting else None
 
+    def encoding(self, job: Job, result: PersonalizationResult) -> None:
+        assert result.serial is not None and result.atr  # known before the first write
+
     def succeeded(self, job: Job, result: PersonalizationResult) -> None:
         self.done.append((job.job_id, result))
 
