@@ -10,13 +10,11 @@ from issuance.models import Role, User
 class Permission(StrEnum):
     ENROLL = "enroll"
     VIEW_OWN_APPLICATIONS = "view_own_applications"
-    VIEW_ALL_APPLICATIONS = "view_all_applications"
     OPERATE_STATION = "operate_station"
     PRINT = "print"
     RESOLVE_EXCEPTIONS = "resolve_exceptions"
     MANAGE_BATCHES = "manage_batches"
     MANAGE_CARD_LIFECYCLE = "manage_card_lifecycle"
-    VIEW_REPORTS = "view_reports"
     MANAGE_USERS = "manage_users"
     MANAGE_KEYS = "manage_keys"
     CONFIGURE = "configure"
@@ -29,8 +27,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OPERATOR: frozenset({P.OPERATE_STATION, P.PRINT}),
     Role.SUPERVISOR: frozenset(
         {
-            P.VIEW_ALL_APPLICATIONS, P.RESOLVE_EXCEPTIONS, P.MANAGE_BATCHES,
-            P.MANAGE_CARD_LIFECYCLE, P.VIEW_REPORTS, P.VERIFY_AUDIT,
+            P.RESOLVE_EXCEPTIONS, P.MANAGE_BATCHES,
+            P.MANAGE_CARD_LIFECYCLE, P.VERIFY_AUDIT,
         }
     ),
     Role.ADMIN: frozenset({P.MANAGE_USERS, P.MANAGE_KEYS, P.CONFIGURE, P.VERIFY_AUDIT}),

@@ -120,6 +120,7 @@ class DbJobSource:
     station: str
     ds_label: Callable[[bytes], str]  # the keystore label of the DS certificate that signed a card
     wait: float = 0.0  # seconds claim() waits for a job to arrive (the reconciler runs meanwhile)
+    operator: str = ""  # the signed-in operator the audit names (`station run --as`)
     _claims: dict[str, _Claim] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _reconciled: float = 0.0
@@ -130,7 +131,7 @@ class DbJobSource:
             if found is None:
                 raise LookupError(f"station: no active station {self.station!r}")
             self.station_id, self.site = found.id, found.site
-        self.actor = Actor(f"station:{self.station}", self.site)
+        self.actor = Actor(self.operator or f"station:{self.station}", self.site)
         self.queue_name = personalize_queue(self.station)
 
     def stop(self) -> None:
@@ -236,7 +237,7 @@ class DbJobSource:
                   "can": result.can or None, "mrz": "\n".join(job.order.mrz.lines), "lease_until": None}
         with self.rt.db.transaction() as s:
             if not move(s, Card, claim.card_id, C.ENCODED, self.actor, expected=C.ENCODING, values=values,
-                        details={"apdus": result.apdus, "ds_certificate": result.ds_certificate_id}):
+                        details={"apdus": result.apdus, "ds_certificate_fingerprint": result.ds_certificate_id}):
                 # The station outlived its lease and the reconciler spoiled the card: it must be destroyed.
                 mailer_file.unlink()
                 log.error("card %s (%s) was spoiled while it was written: destroy it", claim.card_id,

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import click
 
-from issuance.cli.context import runtime_of
+from issuance.cli.identity import acting, as_option
 from issuance.keystore import Keystore, KeystoreError
 from issuance.pki import pki_folder
 from issuance.pki.store import PkiDirectory
+from issuance.roles import Permission
 from issuance.runtime import Runtime
 from personalization.cli_station import step_progress, stop_on_interrupt
 from personalization.station.feeders import CardFeeder, ReaderFeeder, StockFeeder
@@ -39,11 +40,11 @@ class Station:
 
 def open_station(rt: Runtime, jobs: JobQueue, keystore: Keystore, code: str, feeder: CardFeeder, *,
                  master_label: str = MASTER_KEY_LABEL, wait: float = 0.0, observer: Observer | None = None,
-                 card_timeout: float | None = None) -> Station:
+                 card_timeout: float | None = None, operator: str = "") -> Station:
     """The station `code` on this feeder, signing and deriving with the keystore and DATA/pki."""
     keystore.derive_scp03(master_label, b"\x00")  # an unusable master key fails here, in one line
     pki, signer = station_pki(rt.db, keystore, PkiDirectory(pki_folder(rt.settings)), master_label)
-    source = DbJobSource(rt, jobs, code, signer.label_of, wait)
+    source = DbJobSource(rt, jobs, code, signer.label_of, wait, operator)
     return Station(StationLoop(source, feeder, pki, observer, card_timeout), source)
 
 
@@ -57,11 +58,12 @@ def open_station(rt: Runtime, jobs: JobQueue, keystore: Keystore, code: str, fee
               help="Seconds to wait for a job before stopping (default: wait until Ctrl-C).")
 @click.option("--master-key-label", default=MASTER_KEY_LABEL, show_default=True,
               help="The issuer's SCP03 master key in the keystore.")
+@as_option
 @click.pass_context
 def run(ctx: click.Context, code: str, reader: str | None, stock: Path | None, once: bool,
-        wait: float | None, master_key_label: str) -> None:
+        wait: float | None, master_key_label: str, as_name: str | None) -> None:
     """Personalize the applications queued for station CODE; Ctrl-C stops after the current card."""
-    rt = runtime_of(ctx)
+    rt, operator = acting(ctx, as_name, Permission.OPERATE_STATION)
     feeder: CardFeeder = (ReaderFeeder(reader) if reader is not None
                           else StockFeeder(stock or rt.settings.data_dir / "stations" / code / "stock"))
     progress, close = step_progress(lambda job: job.job_id)
@@ -69,7 +71,8 @@ def run(ctx: click.Context, code: str, reader: str | None, stock: Path | None, o
         station = open_station(rt, open_queue(rt.settings), rt.keystore, code, feeder,
                                master_label=master_key_label, observer=progress,
                                wait=float("inf") if wait is None else wait,
-                               card_timeout=None if wait is None else wait + 1)
+                               card_timeout=None if wait is None else wait + 1,
+                               operator=operator.username)
     except (KeystoreError, LookupError) as exc:
         raise click.ClickException(str(exc).strip("'\"")) from None
     with stop_on_interrupt(station):

@@ -27,7 +27,7 @@ from issuance.demo.cards import personalize_batched
 from issuance.demo.printing import DemoPrint, print_demo_cards
 from issuance.equipment import add_printer, add_station
 from issuance.keyfiles import private_dir, write_private
-from issuance.models import Application, Role, User
+from issuance.models import Application, Card, Role, User
 from issuance.pki.bootstrap import ensure_pki
 from issuance.review import resolve_exception
 from issuance.runtime import Runtime
@@ -73,7 +73,7 @@ class Summary:
     files: list[str] = field(default_factory=list)
     printed: int = 0
     print_files: list[str] = field(default_factory=list)
-    cards: dict[str, int] = field(default_factory=dict)  # card rows by state, after the station
+    cards: dict[str, int] = field(default_factory=dict)  # card rows by state, at the end
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -220,10 +220,10 @@ def run_demo(base: Settings, out_dir: Path, count: int = 6) -> Summary:
         with rt.db.transaction() as s:
             batch = create_batch(s, settings.site, Actor("supervisor", settings.site))
             batch_number = batch.number if batch else None
-        cards = personalize_batched(rt, settings, out_dir)
+        personalize_batched(rt, settings, out_dir)
         # Personalization leaves the batch's cards locked; the print step prints every one of them.
         printing = print_demo_cards(rt, out_dir, batch_number) if batch_number else DemoPrint()
-        summary = dataclasses.replace(_summary(rt, out_dir, cases, files), cards=cards)
+        summary = _summary(rt, out_dir, cases, files)
         summary.printed, summary.print_files = printing.printed, printing.files
         return summary
     finally:
@@ -234,9 +234,11 @@ def _summary(rt: Runtime, out_dir: Path, cases: list[Case], files: list[str]) ->
     with rt.db.session() as s:
         rows = s.execute(select(Application.state, func.count()).group_by(Application.state))
         by_state = Counter({str(state): n for state, n in rows})
+        cards = Counter({str(state): n for state, n in s.execute(
+            select(Card.state, func.count()).group_by(Card.state))})
     return Summary(
         applications=sum(by_state.values()), by_state=dict(sorted(by_state.items())),
-        out_dir=str(out_dir), files=files,
+        cards=dict(sorted(cards.items())), out_dir=str(out_dir), files=files,
         cases=[{"label": c.label, "number": c.number, "validation": c.state, "reasons": c.reasons}
                for c in cases],
     )

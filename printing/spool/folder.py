@@ -10,7 +10,8 @@ from printing.spool.base import JobState, JobStatus, PrintJob, SpoolError
 
 
 class FolderSpooler:
-    """`folder:PATH`: PATH/<job>/card.pdf plus the job's other files; a job is done once renamed in."""
+    """`folder:PATH`: PATH/<job>/card.pdf plus the job's other files; a job is done once its card.pdf
+    is in place (the folder itself may already hold other files of the card, such as its chip dump)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -20,9 +21,10 @@ class FolderSpooler:
         return f"folder:{self.path}"
 
     def submit(self, job: PrintJob) -> str:
-        """Write into a hidden folder, then rename it into place: a reader never sees half a job."""
+        """Write into a hidden folder, then move the files into place, card.pdf last: a reader who
+        finds card.pdf finds the whole job."""
         target = self.path / job.name
-        if target.exists():
+        if (target / "card.pdf").exists():
             raise SpoolError(f"{self.printer}: job {job.name} is already spooled")
         staging = self.path / f".{job.name}.partial"
         try:
@@ -35,7 +37,11 @@ class FolderSpooler:
                 descriptor = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 with os.fdopen(descriptor, "wb") as handle:
                     handle.write(data)
-            staging.rename(target)
+            target.mkdir(exist_ok=True, mode=0o700)
+            for name in sorted(job.files, key=lambda n: n == "card.pdf"):
+                os.replace(staging / name, target / name)
+            os.replace(staging / "card.pdf", target / "card.pdf")
+            staging.rmdir()
         except OSError as exc:
             shutil.rmtree(staging, ignore_errors=True)
             raise SpoolError(f"{self.printer}: cannot write job {job.name}: {exc.strerror}") from exc

@@ -44,10 +44,10 @@ def test_demo_json_summary(tmp_path: Path) -> None:
     assert outcomes["duplicate"] == ("rejected", ["DUPLICATE_IN_FLIGHT"])
     assert outcomes["name mismatch"] == ("rejected", ["NAME_MISMATCH"])
     assert outcomes["name nearly matches"] == ("exception", ["NAME_FUZZY"])
-    # The supervisor approved the exception, and every approved application was batched and then
-    # personalized at the demo's station on a virtual card.
-    assert summary["by_state"] == {"personalized": 6, "rejected": 3}
-    assert summary["cards"] == {"locked": 6}
+    # The supervisor approved the exception, and every approved application was batched,
+    # personalized at the demo's station on a virtual card, printed and checked.
+    assert summary["by_state"] == {"quality_checked": 6, "rejected": 3}
+    assert summary["cards"] == {"printed": 6}
     for case in summary["cases"]:
         card = tmp_path / "demo" / "cards" / case["number"]
         assert (card / "card.json").exists() == (case["validation"] != "rejected")
@@ -64,8 +64,8 @@ def test_demo_json_summary(tmp_path: Path) -> None:
     assert verified.returncode == 0, verified.stderr
     receipts = [Path(f) for f in summary["files"]]
     assert len(receipts) == 9 and all(p.read_bytes().startswith(b"%PDF") for p in receipts)
-    # Printed: every card personalization locked (none until the demo personalizes), and the batch documents.
-    assert summary["printed"] == len(list((tmp_path / "demo" / "cards").glob("*/card.pdf")))
+    # Printed: every card personalization locked, and the batch documents.
+    assert summary["printed"] == 6 == len(list((tmp_path / "demo" / "cards").glob("*/card.pdf")))
     assert {Path(f).name for f in summary["print_files"]} == {"proof.pdf", "manifest.pdf", "manifest.csv"}
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in receipts)
     _sign_in_with_the_demo_accounts(tmp_path / "demo")

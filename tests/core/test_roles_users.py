@@ -100,3 +100,18 @@ def test_disabled_user_is_listed_and_can_no_longer_sign_in(
     with db.session() as s:
         assert authenticate(s, "rana", "a long enough secret") is None
     assert _cli(settings, "user", "disable", "nobody")[0] == 2
+
+
+def test_every_permission_guards_something() -> None:
+    """A permission that no route, command or service checks is a promise nothing keeps."""
+    from pathlib import Path
+
+    from issuance.roles import Permission
+
+    repo = Path(__file__).resolve().parents[2]
+    source = "\n".join(path.read_text() for package in ("issuance", "enrollment", "personalization",
+                                                         "printing", "workers")
+                       for path in (repo / package).rglob("*.py") if path.name != "roles.py")
+    unused = [p.name for p in Permission
+              if f"Permission.{p.name}" not in source and f"P.{p.name}" not in source]
+    assert unused == []

@@ -30,7 +30,7 @@ from issuance.transitions import Actor, move_many
 from personalization.station.feeders import CardFeeder, StockFeeder
 from personalization.station.specimen import jpeg
 from personalization.virtual_card import VirtualCard
-from tests.factories import make_applications, make_user
+from tests.factories import TEST_PASSWORD, make_applications, make_user
 from tests.keys.conftest import quick_scrypt, softhsm  # noqa: F401  (fixtures)
 from tests.personalization.conftest import pcscd, slot  # noqa: F401  (fixtures)
 from workers.queues import JobQueue, open_queue
@@ -39,6 +39,8 @@ from workers.station import MASTER_KEY_LABEL, Station, open_station
 A = ApplicationState
 ACTOR = Actor("test", "HQ")
 
+
+OPERATOR = "op1"  # who `issuance station run --as` signs in
 
 @dataclass
 class Stage:
@@ -85,6 +87,7 @@ def _png_signature() -> bytes:
 def batched_applications(rt: Runtime, count: int, seed: int = 1) -> list[int]:
     """`count` applications with a reviewed MRZ name, chip photo and signature, batched for S1."""
     clerk = make_user(rt.db, "clerk1", Role.CLERK)
+    make_user(rt.db, OPERATOR, Role.OPERATOR)
     ids = make_applications(rt.db, clerk, count, seed)
     with rt.db.transaction() as s:
         add_station(s, "S1", "HQ", "", actor="test")
@@ -153,4 +156,5 @@ def station_env(settings: Settings) -> dict[str, str]:
     return {**os.environ, "ISSUANCE_DATA_DIR": str(settings.data_dir),
             "ISSUANCE_DATABASE_URL": settings.effective_database_url, "ISSUANCE_REDIS_URL": "",
             "ISSUANCE_KEYSTORE": "software", "ISSUANCE_KEYSTORE_PATH": settings.keystore_path,
-            "ISSUANCE_KEYSTORE_PASSPHRASE": settings.keystore_passphrase, "ISSUANCE_LEASE_SECONDS": "2"}
+            "ISSUANCE_KEYSTORE_PASSPHRASE": settings.keystore_passphrase, "ISSUANCE_LEASE_SECONDS": "2",
+            "ISSUANCE_AS": OPERATOR, "ISSUANCE_PASSWORD": TEST_PASSWORD}
