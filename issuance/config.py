@@ -40,9 +40,6 @@ class Settings:
     # Secrets: from the environment (ISSUANCE_KEYSTORE_PASSPHRASE, ISSUANCE_PKCS11_PIN), never printed.
     keystore_passphrase: str = field(default="", repr=False)
     pkcs11_pin: str = field(default="", repr=False)
-    card_transport: str = "virtual"
-    reader: str = ""
-    printer: str = "folder"
     # How long a print job follows its spooler job before leaving it to a later check.
     print_follow_seconds: float = 20.0
     site: str = "HQ"
@@ -106,7 +103,6 @@ _KNOWN = {f.name: f for f in fields(Settings) if f.name != "extra"}
 _CHOICES = {
     "keystore": {"software", "pkcs11"},
     "audit_keys": {"file", "keystore"},
-    "card_transport": {"virtual", "pcsc"},
 }
 
 

@@ -84,7 +84,7 @@ def demo_settings(base: Settings, out_dir: Path) -> Settings:
     return dataclasses.replace(
         base, data_dir=out_dir, database_url=f"sqlite:///{out_dir / 'demo.db'}",
         registry_url="", registry_database_url=f"sqlite:///{out_dir / 'registry.db'}",
-        redis_url="", keystore="software", card_transport="virtual", printer="folder",
+        redis_url="", keystore="software",
     )
 
 
