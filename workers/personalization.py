@@ -236,8 +236,9 @@ class DbJobSource:
         values = {"steps": summary["steps"], "ds_key_label": self.ds_label(result.ds_certificate),
                   "can": result.can or None, "mrz": "\n".join(job.order.mrz.lines), "lease_until": None}
         with self.rt.db.transaction() as s:
+            details = {"apdus": result.apdus, "ds_certificate_fingerprint": result.ds_certificate_id}
             if not move(s, Card, claim.card_id, C.ENCODED, self.actor, expected=C.ENCODING, values=values,
-                        details={"apdus": result.apdus, "ds_certificate_fingerprint": result.ds_certificate_id}):
+                        details=details):
                 # The station outlived its lease and the reconciler spoiled the card: it must be destroyed.
                 mailer_file.unlink()
                 log.error("card %s (%s) was spoiled while it was written: destroy it", claim.card_id,
