@@ -28,6 +28,7 @@ from issuance import migrate
 from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import Role
+from issuance.runtime import audit_anchor
 from issuance.web.app import create_app
 from tests.factories import TEST_PASSWORD, make_user
 
@@ -67,11 +68,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{folder / 'issuance.db'}"
     migrate.upgrade(url)
-    db = Database(url)
+    settings = replace(Settings(), data_dir=folder / "var", database_url=url)
+    db = Database(url, audit_anchor(settings))
     for name, role in (("amal", Role.CLERK), ("root", Role.ADMIN), ("sara", Role.SUPERVISOR)):
         make_user(db, name, role)
     db.dispose()
-    app = create_app(replace(Settings(), data_dir=folder / "var", database_url=url))
+    app = create_app(settings)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)

@@ -50,8 +50,13 @@ ALLOWED: dict[tuple[str, str], int] = {
     ("POST", "/admin/users/{user_id}/active"): 303,
     ("POST", "/admin/users/{user_id}/password"): 422,
     ("GET", "/supervisor/exceptions"): 200,
+    ("GET", "/docs"): 200,
+    ("GET", "/docs/init.js"): 200,
 }
-ANONYMOUS_OPEN = {("GET", "/sign-in"): 200, ("POST", "/sign-in"): 403, ("GET", "/fonts/{role}.ttf"): 200}
+# The API's documentation is public, like the schema it shows (served from local files).
+DOCS = {("GET", "/docs"): 200, ("GET", "/docs/init.js"): 200}
+ANONYMOUS_OPEN = {("GET", "/sign-in"): 200, ("POST", "/sign-in"): 403, ("GET", "/fonts/{role}.ttf"): 200,
+                  **DOCS}
 
 
 def page_routes(routes: list[Any]) -> Iterator[tuple[str, str, Any]]:
@@ -72,7 +77,7 @@ def test_every_page_is_guarded_or_declared_open(settings: Settings) -> None:
     app.state.runtime.close()
     assert {(m, p) for m, p, _ in routes} == set(ALLOWED), "each page needs an expected status here"
     open_pages = {p for _, p, perm in routes if perm is None}
-    assert open_pages == OPEN_PATHS | FONT_PATHS
+    assert open_pages == OPEN_PATHS | FONT_PATHS | {p for _, p in DOCS}
 
 
 def _request(client: TestClient, method: str, path: str, csrf: str) -> int:
