@@ -120,6 +120,8 @@ def _start_workers(s: Settings, n: int) -> list[subprocess.Popen[bytes]]:
     procs = [_spawn(["worker", "validate", "--reconcile-every", "0"], _env(s)) for _ in range(n)]
     conn = Redis.from_url(s.redis_url)
     while len(Worker.all(connection=conn)) < n:
+        if any(p.poll() is not None for p in procs):
+            sys.exit("bench: a worker exited at start (its error is above)")
         time.sleep(0.05)
     time.sleep(1.0)  # let the workers settle before the clock starts
     return procs
@@ -189,7 +191,7 @@ def _run(base: Settings, count: int, workers: int) -> tuple[float, dict[str, int
 
 def _measure(args: argparse.Namespace, tmp: str) -> None:
     settings = dataclasses.replace(
-        Settings(), data_dir=Path(tmp), redis_url=REDIS_URL,
+        Settings(), data_dir=Path(tmp), redis_url=REDIS_URL, database_url=_fresh_database(),
         registry_database_url=f"sqlite:///{tmp}/registry.db", validate_batch_size=args.chunk)
     RegistryStore(settings.registry_database_url).seed(population.generate(args.count, seed=4242))
     noop = _noop_rate(settings, args.noop_jobs, args.workers)
