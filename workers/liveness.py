@@ -54,11 +54,8 @@ def lost_and_stale(rt: Runtime, jobs: JobQueue, queue_name: str, ids: Sequence[i
     A job still waiting in the queue is never counted, however long the backlog; a job that
     looks taken after a whole lease belongs to a dead worker.
     """
-    marks = jobs.pending(queue_name)
-    found = _jobs(jobs, {marks[i] for i in ids if i in marks})
-    carrying = {i: found.get(marks.get(i, "")) for i in ids}
+    carrying, waiting = _carrying(jobs, [queue_name], ids)
     lost = [i for i, job in carrying.items() if job is None or job.get_status(refresh=False) not in LIVE]
-    waiting = set(jobs.queue(queue_name).get_job_ids())
     lease_ago = now - dt.timedelta(seconds=rt.settings.lease_seconds)
     stale = [i for i, job in carrying.items()
              if i not in lost and job is not None and not _alive(job, waiting, lease_ago)]
@@ -68,12 +65,18 @@ def lost_and_stale(rt: Runtime, jobs: JobQueue, queue_name: str, ids: Sequence[i
 def without_live_job(rt: Runtime, jobs: JobQueue, queue_names: Sequence[str], ids: Sequence[int],
                      now: dt.datetime) -> list[int]:
     """Of `ids`, those with no live job on any of `queue_names` (lost, or taken by a dead worker)."""
+    carrying, waiting = _carrying(jobs, queue_names, ids)
+    lease_ago = now - dt.timedelta(seconds=rt.settings.lease_seconds)
+    return [i for i, job in carrying.items() if job is None or not _alive(job, waiting, lease_ago)]
+
+
+def _carrying(jobs: JobQueue, queue_names: Sequence[str], ids: Sequence[int]
+              ) -> tuple[dict[int, Job | None], set[str]]:
+    """The job noted as carrying each id (None: no such job), and the ids of jobs still queued."""
     marks: dict[int, str] = {}
     waiting: set[str] = set()
     for name in queue_names:
         marks.update(jobs.pending(name))
         waiting.update(jobs.queue(name).get_job_ids())
     found = _jobs(jobs, {marks[i] for i in ids if i in marks})
-    lease_ago = now - dt.timedelta(seconds=rt.settings.lease_seconds)
-    return [i for i in ids
-            if (job := found.get(marks.get(i, ""))) is None or not _alive(job, waiting, lease_ago)]
+    return {i: found.get(marks.get(i, "")) for i in ids}, waiting
