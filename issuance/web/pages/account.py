@@ -93,10 +93,9 @@ def sign_in(
         user = verdict if isinstance(verdict, User) else None
         opened = open_session(session, user, address, idle_minutes=idle_minutes(rt)) if user else None
     if user is None or opened is None:
-        words = words_for(request, rt)
-        refused = verdict.reason if isinstance(verdict, Refusal) else "wrong"
-        message = words("bad_credentials") if refused == "wrong" else verdict.message  # type: ignore[union-attr]
-        return _sign_in_page(request, rt, 401 if refused == "wrong" else 429, message, username)
+        if isinstance(verdict, Refusal) and verdict.reason != "wrong":  # throttled or locked
+            return _sign_in_page(request, rt, 429, verdict.message, username)
+        return _sign_in_page(request, rt, 401, words_for(request, rt)("bad_credentials"), username)
     response = see_other("/password" if user.must_change_password else "/")
     response.set_cookie(SESSION_COOKIE, opened.token, httponly=True, samesite="strict",
                         secure=secure(request))
