@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -91,6 +92,14 @@ class BiometricKind(StrEnum):
     CHIP_PHOTO = "chip_photo"
 
 
+class BatchStatus(StrEnum):
+    """A batch's production status: paused batches give their stations no work; closed ones are done."""
+
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
 class Site(Base):
     """A registry office: users, stations, printers and batches belong to one."""
 
@@ -165,6 +174,14 @@ class Station(Base):
     site: Mapped[str] = mapped_column(String(32))
     reader: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # What the station process last reported, for the operator's page (a heartbeat, not the truth
+    # about any card: the cards table is).
+    seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    card_present: Mapped[bool | None] = mapped_column(Boolean)
+    current_card_id: Mapped[int | None] = mapped_column(Integer)
+    current_step: Mapped[str | None] = mapped_column(String(64))
+    self_test_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    self_test_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Printer(Base):
@@ -199,6 +216,9 @@ class Batch(Base):
     printer_id: Mapped[int | None] = mapped_column(ForeignKey("printers.id"))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus, "batch_status"), default=BatchStatus.OPEN,
+                                                server_default=BatchStatus.OPEN.value)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     printer: Mapped[Printer | None] = relationship()
     stations: Mapped[list[Station]] = relationship(secondary=batch_stations)
@@ -366,6 +386,15 @@ class Card(Base):
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # When a print job was last enqueued for the card: the reconciler re-enqueues only what is missing.
     print_enqueued_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The holder's e-signature certificate (issuing CA), so that revoking the card revokes it.
+    holder_cert_serial: Mapped[str | None] = mapped_column(String(42))
+    # After issuance (DESIGN §3): where the card waits for its holder, and why it last changed state.
+    collection_office: Mapped[str | None] = mapped_column(String(32))
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    handed_over_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    activated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    status_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -373,6 +402,22 @@ class Card(Base):
         back_populates="cards", foreign_keys=[application_id]
     )
     station: Mapped[Station | None] = relationship()
+
+
+class CardDelivery(Base):
+    """The hand-over of a card to its holder: who checked what, and the holder's signature on delivery."""
+
+    __tablename__ = "card_deliveries"
+
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), primary_key=True)
+    handed_over_by: Mapped[str] = mapped_column(String(64))
+    receipt_number: Mapped[str] = mapped_column(String(40))
+    identity_document: Mapped[str] = mapped_column(String(80))  # kind and number of what was shown
+    face_distance: Mapped[float | None] = mapped_column(Float)  # live photo against DG2, when taken
+    face_matched: Mapped[bool | None] = mapped_column(Boolean)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)  # vault ciphertext, like biometrics
+    signature_key_id: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AuditEvent(Base):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from issuance.web.pages.words import batches, dashboard, exceptions, lifecycle, operators, reports
+
 LANGUAGES = ("ar", "en")
 DEFAULT_LANGUAGE = "ar"
 _ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
@@ -105,6 +107,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "csrf": ("This form has expired or did not come from this site: reload the page and try again.",
              "انتهت صلاحية هذا النموذج أو لم يصدر من هذا الموقع: أعد تحميل الصفحة وحاول مرة أخرى."),
 }
+# Each area's screens keep their words in their own module; a key defined twice is a mistake.
+for _area in (dashboard, exceptions, batches, operators, lifecycle, reports):
+    _clash = TEXT.keys() & _area.WORDS.keys()
+    if _clash:
+        raise RuntimeError(f"words defined twice: {sorted(_clash)}")
+    TEXT.update(_area.WORDS)
 
 STATES: dict[str, str] = {
     "draft": "مسودة", "submitted": "مقدم", "validating": "قيد التحقق", "approved": "موافق عليه",

@@ -1,0 +1,4 @@
+"""Words of the batches screens: key -> (English, Arabic)."""
+
+WORDS: dict[str, tuple[str, str]] = {
+}

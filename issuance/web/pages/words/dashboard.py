@@ -1,0 +1,4 @@
+"""Words of the dashboard screens: key -> (English, Arabic)."""
+
+WORDS: dict[str, tuple[str, str]] = {
+}
