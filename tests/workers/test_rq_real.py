@@ -31,15 +31,30 @@ from workers.queues import VALIDATE, open_queue
 from workers.reconciler import reconcile
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
-REDIS_DB = {"gw0": 1, "gw1": 2, "gw2": 3, "gw3": 4}.get(os.environ.get("PYTEST_XDIST_WORKER", ""), 5)
+REDIS_SERVER = "redis://127.0.0.1:6379"
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(scope="session")
+def redis_db() -> Iterator[int]:
+    """A Redis database claimed for this test process, so concurrent test runs never share one."""
+    claims = Redis.from_url(f"{REDIS_SERVER}/0")
+    token = f"{os.getpid()}@{socket.gethostname()}"
+    for number in range(1, 16):
+        if claims.set(f"issuance-tests:db:{number}", token, nx=True, ex=3600):
+            break
+    else:
+        pytest.fail("every Redis database 1-15 is claimed by another test run")
+    yield number
+    if claims.get(f"issuance-tests:db:{number}") == token.encode():
+        claims.delete(f"issuance-tests:db:{number}")
+
+
 @pytest.fixture
-def real(pg_url: str, registry_db: str, tmp_path: Path) -> Iterator[Runtime]:
+def real(pg_url: str, registry_db: str, redis_db: int, tmp_path: Path) -> Iterator[Runtime]:
     """PostgreSQL and a private Redis database, emptied; settings every worker process shares."""
     reset_postgres(pg_url)
-    redis_url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    redis_url = f"{REDIS_SERVER}/{redis_db}"
     Redis.from_url(redis_url).flushdb()
     settings = dataclasses.replace(
         Settings(), data_dir=tmp_path / "var", database_url=pg_url, redis_url=redis_url,
