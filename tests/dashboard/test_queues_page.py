@@ -1,4 +1,4 @@
-"""/rq: rq-dashboard for supervisors and admins only, read-only, its own CSP; the embedded queue says why not."""
+"""/rq: rq-dashboard for supervisors and admins, read-only, its own CSP; the embedded queue says why not."""
 
 from __future__ import annotations
 

@@ -44,7 +44,9 @@ def _figures(v: Visit, session: Db, rt: Rt, site: str) -> Dashboard:
 
 def chart(words: Words, data: Throughput) -> dict[str, Any]:
     """What dashboard.js draws: labels and one dataset per milestone state, named in the reader's language."""
-    return {"labels": data.labels,
+    # Short axis labels ("13:00", "11-28"); the table under the chart keeps the full UTC hour or day.
+    short = [label[11:13] + ":00" if "T" in label else label[5:] for label in data.labels]
+    return {"labels": short, "periods": data.labels,
             "datasets": [{"label": words.state(state), "data": counts, "colour": COLOURS.get(state, "#555")}
                          for state, counts in data.series.items()]}
 
