@@ -209,6 +209,8 @@ def audit_ts(value: dt.datetime) -> str:
 def ageing_limits(settings: Settings) -> dict[str, float]:
     """Hours each state may hold an application before it is overdue (`ageing_limits` overrides)."""
     default = float(settings.ageing_limit_hours)
+    if default <= 0:
+        raise ConfigError(f"ageing_limit_hours: must be above 0, got {settings.ageing_limit_hours!r}")
     table = settings.extra.get("ageing_limits") or {}
     if not isinstance(table, Mapping):
         raise ConfigError("ageing_limits: must be a table of state = hours")
