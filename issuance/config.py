@@ -58,6 +58,13 @@ class Settings:
     validate_batch_size: int = 250
     name_match_threshold: float = 0.85
     extra: dict[str, Any] = field(default_factory=dict)
+    # Hours an application may stay in one state before the dashboard marks it overdue
+    # (per-state overrides: an `ageing_limits` table of state = hours).
+    ageing_limit_hours: float = 24.0
+    # Seconds between the dashboard's refreshes of its figures.
+    dashboard_refresh_seconds: int = 15
+    # A bearer token that lets a Prometheus scraper read /metrics without a session (empty: none).
+    metrics_token: str = field(default="", repr=False)
 
     @property
     def effective_database_url(self) -> str:

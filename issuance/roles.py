@@ -19,6 +19,7 @@ class Permission(StrEnum):
     MANAGE_KEYS = "manage_keys"
     CONFIGURE = "configure"
     VERIFY_AUDIT = "verify_audit"
+    VIEW_DASHBOARD = "view_dashboard"  # production figures, metrics and queue internals
 
 
 P = Permission
@@ -28,10 +29,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SUPERVISOR: frozenset(
         {
             P.RESOLVE_EXCEPTIONS, P.MANAGE_BATCHES,
-            P.MANAGE_CARD_LIFECYCLE, P.VERIFY_AUDIT,
+            P.MANAGE_CARD_LIFECYCLE, P.VERIFY_AUDIT, P.VIEW_DASHBOARD,
         }
     ),
-    Role.ADMIN: frozenset({P.MANAGE_USERS, P.MANAGE_KEYS, P.CONFIGURE, P.VERIFY_AUDIT}),
+    Role.ADMIN: frozenset({P.MANAGE_USERS, P.MANAGE_KEYS, P.CONFIGURE, P.VERIFY_AUDIT, P.VIEW_DASHBOARD}),
 }
 
 

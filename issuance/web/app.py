@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from enrollment.api import router as enrollment
 from issuance.config import Settings, load_settings
-from issuance.web import account, errors, pages, security, supervisor
+from issuance.web import account, errors, metrics, pages, queues_dashboard, security, supervisor
 from issuance.web.deps import WebRuntime
 from workers.pipeline import QueuePipeline
 from workers.queues import VALIDATE, EmbeddedQueue, open_queue
@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None, routers: list[APIRouter] | None
         app.include_router(router, responses=errors.ERROR_RESPONSES)
     errors.install(app)
     pages.install(app)
+    metrics.install(app, rt, jobs)
+    queues_dashboard.install(app, rt, jobs)
 
     @app.get("/health")
     def health() -> dict[str, str]:

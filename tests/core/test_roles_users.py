@@ -18,8 +18,8 @@ EXPECTED = {
     Role.CLERK: {"enroll", "view_own_applications"},
     Role.OPERATOR: {"operate_station", "print"},
     Role.SUPERVISOR: {"view_all_applications", "resolve_exceptions", "manage_batches",
-                      "manage_card_lifecycle", "view_reports", "verify_audit"},
-    Role.ADMIN: {"manage_users", "manage_keys", "configure", "verify_audit"},
+                      "manage_card_lifecycle", "view_reports", "verify_audit", "view_dashboard"},
+    Role.ADMIN: {"manage_users", "manage_keys", "configure", "verify_audit", "view_dashboard"},
 }
 
 

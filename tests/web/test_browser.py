@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import uvicorn
 from PIL import Image, ImageDraw
 from playwright import sync_api as playwright_api
 from pypdf import PdfReader
@@ -29,8 +26,8 @@ from issuance.config import Settings
 from issuance.db import Database
 from issuance.models import Role
 from issuance.runtime import audit_anchor
-from issuance.web.app import create_app
 from tests.factories import TEST_PASSWORD, make_user
+from tests.web.serving import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
@@ -56,12 +53,6 @@ def write_y4m(path: Path, jpeg: bytes, frames: int = 2) -> None:
                 fh.write(plane.astype(np.uint8).tobytes())
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The whole app on SQLite, served by uvicorn on a loopback port."""
@@ -73,18 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for name, role in (("amal", Role.CLERK), ("root", Role.ADMIN), ("sara", Role.SUPERVISOR)):
         make_user(db, name, role)
     db.dispose()
-    app = create_app(settings)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
-    app.state.runtime.close()
+    yield from serve(settings)
 
 
 @pytest.fixture(scope="module")

@@ -50,6 +50,9 @@ ALLOWED: dict[tuple[str, str], int] = {
     ("POST", "/admin/users/{user_id}/active"): 303,
     ("POST", "/admin/users/{user_id}/password"): 422,
     ("GET", "/supervisor/exceptions"): 200,
+    ("GET", "/supervisor/dashboard"): 200,
+    ("GET", "/supervisor/dashboard/figures"): 200,
+    ("GET", "/supervisor/dashboard.json"): 200,
     ("GET", "/docs"): 200,
     ("GET", "/docs/init.js"): 200,
 }
