@@ -83,7 +83,7 @@ class Summary:
         return asdict(self)
 
 
-FACE_DUPLICATE_LABEL = "same face, other number"
+FACE_DUPLICATE_LABEL = "face duplicate"
 SUPERVISOR_VERDICTS = {  # reason code -> (approve, the supervisor's reason)
     "FACE_DUPLICATE": (False, "the same face is enrolled under another national number"),
 }

@@ -45,14 +45,16 @@ def test_demo_json_summary(tmp_path: Path) -> None:
     assert outcomes["name mismatch"] == ("rejected", ["NAME_MISMATCH"])
     assert outcomes["name nearly matches"] == ("exception", ["NAME_FUZZY"])
     # Another national number wearing the first citizen's face: held, then rejected by the supervisor.
-    assert outcomes["same face, other number"] == ("exception", ["FACE_DUPLICATE"])
+    assert outcomes["face duplicate"] == ("exception", ["FACE_DUPLICATE"])
     # The supervisor approved the exception, and every approved application was batched,
     # personalized at the demo's station on a virtual card, printed and checked.
     assert summary["by_state"] == {"quality_checked": 6, "rejected": 4}
     assert summary["cards"] == {"printed": 6}
     for case in summary["cases"]:
         card = tmp_path / "demo" / "cards" / case["number"]
-        assert (card / "card.json").exists() == (case["validation"] != "rejected")
+        # The supervisor rejects the face duplicate: no card for it.
+        carded = case["validation"] != "rejected" and case["label"] != "face duplicate"
+        assert (card / "card.json").exists() == carded
     chip = tmp_path / "demo" / "cards" / outcomes_number(summary, "renewal") / "chip"
     assert sorted(p.name for p in chip.iterdir()) == [
         "DG1.bin", "DG11.bin", "DG12.bin", "DG14.bin", "DG15.bin", "DG2.bin", "DG7.bin", "EF.COM.bin",
