@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from enum import StrEnum
@@ -25,9 +26,14 @@ class Reason:
     code: str
     message: str
     severity: Severity
+    # Measured values behind the reason (a face distance and its threshold), for a supervisor's screen.
+    details: Mapping[str, object] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message, "severity": str(self.severity)}
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"code": self.code, "message": self.message, "severity": str(self.severity)}
+        if self.details:
+            out["details"] = dict(self.details)
+        return out
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,25 +38,35 @@ class FaceFacts:
 
 
 def check_face(facts: FaceFacts, index: FaceIndex, owners: dict[int, str],
-               threshold: float = SAME_PERSON_DISTANCE) -> list[Reason]:
+               threshold: float = SAME_PERSON_DISTANCE, mismatch: float | None = None) -> list[Reason]:
     """FACE_MISMATCH when the registry's face differs; FACE_DUPLICATE when another identity has it.
 
     `owners` maps each enrolled application id to its national number; a hit under the same
-    national number (a renewal) is not a duplicate.
+    national number (a renewal) is not a duplicate. `mismatch` is the 1:1 threshold (default
+    `threshold`).
     """
-    reasons = []
-    if facts.reference is not None:
-        d = distance(facts.descriptor, facts.reference)
-        if d >= threshold:
-            reasons.append(Reason("FACE_MISMATCH", f"the face differs from the registry's photo "
-                                  f"(distance {d:.2f}, limit {threshold:.2f})", Severity.EXCEPTION))
+    reasons = check_reference(facts, mismatch if mismatch is not None else threshold)
     for hit in index.search(facts.descriptor, k=10, max_distance=threshold):
         owner = owners.get(hit.key)
         if hit.key != facts.application_id and owner is not None and owner != facts.national_number:
             reasons.append(Reason("FACE_DUPLICATE", f"the same face is enrolled in application {hit.key} "
                                   f"under another national number (distance {hit.distance:.2f})",
-                                  Severity.EXCEPTION))
+                                  Severity.EXCEPTION, {"application_id": hit.key,
+                                                       "distance": round(hit.distance, 4),
+                                                       "threshold": threshold}))
     return reasons
+
+
+def check_reference(facts: FaceFacts, threshold: float) -> list[Reason]:
+    """1:1: FACE_MISMATCH when the applicant's face is at or beyond `threshold` from the registry's."""
+    if facts.reference is None:
+        return []
+    d = distance(facts.descriptor, facts.reference)
+    if d < threshold:
+        return []
+    return [Reason("FACE_MISMATCH", f"the face differs from the registry's photo "
+                   f"(distance {d:.2f}, limit {threshold:.2f})", Severity.EXCEPTION,
+                   {"distance": round(d, 4), "threshold": threshold})]
 
 
 class FaceGallery:
@@ -107,41 +117,62 @@ def enabled(rt: Runtime) -> bool:
     return bool(rt.settings.extra.get("face_matching", False))
 
 
+def _threshold(rt: Runtime, name: str, default: float) -> float:
+    """A distance setting: a positive number, else a configuration error naming the setting."""
+    raw = rt.settings.extra.get(name, default)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not value > 0:
+        raise ValueError(f"{name} must be a positive distance, got {raw!r}")
+    return value
+
+
+def _descriptor(data: bytes | None) -> np.ndarray | None:
+    """The descriptor of the one face in an encoded photo; None when there is no usable face."""
+    if data is None:
+        return None
+    try:
+        return face_descriptor(decode_image(data))
+    except (ImageRejected, NoSingleFace):
+        return None  # the photo checks report an applicant's bad photo; there is no face to match
+
+
 def _descriptors(session: Session, vault: Vault, ids: Iterable[int]) -> dict[int, np.ndarray]:
-    out = {}
-    for app_id in ids:
-        data = load_biometric(session, vault, app_id, BiometricKind.PHOTO)
-        if data is None:
-            continue
-        try:
-            out[app_id] = face_descriptor(decode_image(data))
-        except (ImageRejected, NoSingleFace):
-            continue  # the photo checks report this photo; there is no face to match
-    return out
+    found = {i: _descriptor(load_biometric(session, vault, i, BiometricKind.PHOTO)) for i in ids}
+    return {i: v for i, v in found.items() if v is not None}
 
 
-def face_review(rt: Runtime, national_numbers: dict[int, str], decisions: dict[int, Decision]
+def face_review(rt: Runtime, national_numbers: dict[int, str], decisions: dict[int, Decision],
+                references: Mapping[str, bytes] | None = None,
                 ) -> tuple[dict[int, Decision], dict[int, np.ndarray]]:
     """Add FACE_DUPLICATE / FACE_MISMATCH reasons; an approval with one becomes an exception.
 
-    Returns the new decisions and the descriptors computed, for `remember_faces` to keep.
+    `references` are the registry's photos by national number (1:1). A rejected application
+    is neither searched nor kept. Returns the new decisions and the descriptors computed, for
+    `remember_faces` to keep.
     """
     if not enabled(rt):
         return decisions, {}
-    threshold = float(rt.settings.extra.get("face_match_distance", SAME_PERSON_DISTANCE))
+    threshold = _threshold(rt, "face_match_distance", SAME_PERSON_DISTANCE)
+    mismatch = _threshold(rt, "face_mismatch_distance", threshold)
     g = gallery(rt)
+    live = [i for i, d in decisions.items() if d.outcome != ApplicationState.REJECTED]
     with rt.db.session() as s:
         g.refresh(s, rt.vault)
-        descriptors = _descriptors(s, rt.vault, decisions)
+        descriptors = _descriptors(s, rt.vault, live)
+    reference = {nn: _descriptor(data) for nn, data in (references or {}).items()}
     out = dict(decisions)
     # Faces in this same batch are not kept yet: match them against each other too, oldest first.
     batch, batch_owners = NumpyIndex(), dict[int, str]()
     for app_id, vector in sorted(descriptors.items()):
-        facts = FaceFacts(app_id, national_numbers[app_id], vector)
-        reasons = check_face(facts, g.index, g.owners, threshold) + check_face(
-            facts, batch, batch_owners, threshold)
+        number = national_numbers[app_id]
+        facts = FaceFacts(app_id, number, vector, reference.get(number))
+        reasons = check_face(facts, g.index, g.owners, threshold, mismatch) + check_face(
+            FaceFacts(app_id, number, vector), batch, batch_owners, threshold)
         batch.add([app_id], vector)
-        batch_owners[app_id] = national_numbers[app_id]
+        batch_owners[app_id] = number
         if reasons:
             d = decisions[app_id]
             outcome = ApplicationState.EXCEPTION if d.outcome == ApplicationState.APPROVED else d.outcome

@@ -25,6 +25,7 @@ from issuance.runtime import Runtime
 from issuance.states import ISSUED_CARD_STATES, ApplicationState, CardState
 from issuance.transitions import Actor, move_many
 from workers.checks import Decision, Facts, Policy, decide, registry_error
+from workers.face_checks import enabled as face_matching
 from workers.face_checks import face_review, remember_faces
 
 A = ApplicationState
@@ -129,10 +130,11 @@ class Lookup:
     records: dict[str, CitizenRecord | None] = field(default_factory=dict)
     outage: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    photos: dict[str, bytes] = field(default_factory=dict)  # reference face photos (1:1 check)
 
     def __or__(self, other: Lookup) -> Lookup:
         return Lookup({**self.records, **other.records}, self.outage + other.outage,
-                      {**self.failed, **other.failed})
+                      {**self.failed, **other.failed}, {**self.photos, **other.photos})
 
 
 def lookup_isolating(registry: Registry, numbers: Sequence[str], *, retry: bool = True) -> Lookup:
@@ -152,6 +154,30 @@ def lookup_isolating(registry: Registry, numbers: Sequence[str], *, retry: bool 
     half = len(numbers) // 2
     return (lookup_isolating(registry, numbers[:half], retry=False)
             | lookup_isolating(registry, numbers[half:], retry=False))
+
+
+def fetch_references(registry: Registry, looked: Lookup) -> Lookup:
+    """Add the registry's photo of each record that has one; a photo that fails holds its record back.
+
+    The failure is told apart as in `lookup_isolating`: an outage when the registry is down,
+    else a failure of that record, retried and in the end given to a supervisor.
+    """
+    out = Lookup(dict(looked.records), list(looked.outage), dict(looked.failed), dict(looked.photos))
+    for nn, record in looked.records.items():
+        if record is None or not record.has_photo:
+            continue
+        try:
+            photo = registry.reference_photo(nn)
+        except RegistryError as exc:
+            del out.records[nn]
+            if isinstance(exc, RegistryUnavailable) and not registry.healthy():
+                out.outage.append(nn)
+            else:
+                out.failed[nn] = f"reference photo: {exc}"
+            continue
+        if photo is not None:
+            out.photos[nn] = photo
+    return out
 
 
 def _record(session: Session, decisions: dict[int, Decision], actor: Actor) -> Counter[str]:
@@ -194,14 +220,17 @@ def validate(rt: Runtime, ids: Sequence[int], actor: Actor | None = None) -> Sta
     with rt.db.session() as s:
         facts = _facts(s, claimed)
     looked = lookup_isolating(rt.registry, sorted({f.national_number for f in facts.values()}))
+    if face_matching(rt):
+        looked = fetch_references(rt.registry, looked)
     today = dt.date.today()
     decisions = {i: decide(f, looked.records[f.national_number], policy, today)
                  for i, f in facts.items() if f.national_number in looked.records}
     outage = sorted(i for i, f in facts.items() if f.national_number in looked.outage)
     failed = {i: looked.failed[f.national_number] for i, f in facts.items()
               if f.national_number in looked.failed}
-    # Face matching (1:N FACE_DUPLICATE), off unless the `face_matching` setting is on.
-    decisions, faces = face_review(rt, {i: facts[i].national_number for i in decisions}, decisions)
+    # Face matching (1:1 FACE_MISMATCH, 1:N FACE_DUPLICATE), off unless `face_matching` is on.
+    decisions, faces = face_review(rt, {i: facts[i].national_number for i in decisions}, decisions,
+                                   looked.photos)
     with rt.db.transaction() as s:
         given_up = _give_up(s, failed, limit)
         result.outcomes = _record(s, {**decisions, **given_up}, actor)

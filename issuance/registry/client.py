@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 from pydantic import ValidationError
@@ -39,6 +40,10 @@ class Registry(Protocol):
         """True when the registry answers its health probe: tells an outage from a bad record."""
         ...
 
+    def reference_photo(self, national_number: str) -> bytes | None:
+        """The citizen's reference face photo (JPEG), None when the registry holds none."""
+        ...
+
 
 class InProcessRegistry:
     """The embedded default: the reference store called directly."""
@@ -57,6 +62,9 @@ class InProcessRegistry:
     def healthy(self) -> bool:
         return True
 
+    def reference_photo(self, national_number: str) -> bytes | None:
+        return self.store.photo(national_number)
+
 
 class HttpRegistry:
     """A registry across the network: bounded timeouts, retries with exponential backoff."""
@@ -72,18 +80,32 @@ class HttpRegistry:
         self, national_numbers: Sequence[str], *, retry: bool = True
     ) -> dict[str, CitizenRecord | None]:
         body = LookupRequest(national_numbers=list(national_numbers)).model_dump()
+        response = self._send("POST", "/v1/citizens/lookup", retry, json=body)
+        return _answer(response, national_numbers)
+
+    def reference_photo(self, national_number: str) -> bytes | None:
+        response = self._send("GET", f"/v1/citizens/{quote(national_number, safe='')}/photo", True)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400 or response.headers.get("content-type") != "image/jpeg":
+            raise RegistryRejected(f"registry refused the photo of {national_number} "
+                                   f"({response.status_code}): {response.text[:200]}")
+        return response.content
+
+    def _send(self, method: str, path: str, retry: bool, **kwargs: Any) -> httpx.Response:
+        """The first answer under 500; transport errors and 5xx are retried with backoff."""
         last: Exception | None = None
         attempts = self.retries + 1 if retry else 1
         for attempt in range(attempts):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             try:
-                response = self.http.post("/v1/citizens/lookup", json=body)
+                response = self.http.request(method, path, **kwargs)
             except httpx.TransportError as exc:  # connection refused, reset, timeout
                 last = exc
                 continue
             if response.status_code < 500:
-                return _answer(response, national_numbers)
+                return response
             last = RuntimeError(f"registry answered {response.status_code}")
         raise RegistryUnavailable(
             f"civil registry unreachable after {attempts} attempt{'s' * (attempts > 1)}: {last}"

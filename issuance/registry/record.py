@@ -16,6 +16,8 @@ class CitizenRecord(Person):
 
     death_date: dt.date | None = None
     active_card: str | None = None
+    # The registry holds a reference face photo, fetched on its own (`GET /v1/citizens/{nn}/photo`).
+    has_photo: bool = False
 
 
 class LookupRequest(BaseModel):

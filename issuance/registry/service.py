@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 
 from issuance.registry.record import CitizenRecord, LookupRequest, LookupResponse
 from issuance.registry.store import MAX_LOOKUP, RegistryStore
@@ -35,6 +35,14 @@ def create_registry_app(store: RegistryStore, latency_ms: int = 0) -> FastAPI:
         if record is None:
             raise HTTPException(404, f"national_number: {national_number} is not registered")
         return record
+
+    @app.get("/v1/citizens/{national_number}/photo", response_class=Response,
+             responses={200: {"content": {"image/jpeg": {}}}})
+    def photo(national_number: str, s: Annotated[RegistryStore, Depends(_store)]) -> Response:
+        jpeg = s.photo(national_number)
+        if jpeg is None:
+            raise HTTPException(404, f"national_number: {national_number} has no reference photo")
+        return Response(jpeg, media_type="image/jpeg")
 
     @app.post("/v1/citizens/lookup", response_model=LookupResponse)
     def lookup(body: LookupRequest, s: Annotated[RegistryStore, Depends(_store)]) -> LookupResponse:

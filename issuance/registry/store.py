@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, fields
 
-from sqlalchemy import Date, String, func, select
+from sqlalchemy import Date, LargeBinary, String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from issuance.db import Database
@@ -38,7 +38,16 @@ class RegistryCitizen(RegistryBase):
     active_card: Mapped[str | None] = mapped_column(String(20))
 
 
-_RECORD_FIELDS = tuple(f.name for f in fields(CitizenRecord))
+class RegistryPhoto(RegistryBase):
+    """A citizen's reference face photo (JPEG), kept apart so lookups stay small."""
+
+    __tablename__ = "registry_photos"
+
+    national_number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(CitizenRecord) if f.name != "has_photo")
 
 
 class RegistryStore:
@@ -58,9 +67,22 @@ class RegistryStore:
         n = 0
         with self.db.transaction() as s:
             for citizen in citizens:
-                s.merge(RegistryCitizen(**asdict(citizen)))
+                s.merge(RegistryCitizen(**{k: v for k, v in asdict(citizen).items() if k in _ROW_FIELDS}))
                 n += 1
         return n
+
+    def seed_photos(self, photos: Mapping[str, bytes]) -> int:
+        """Insert or replace reference photos by national number; returns how many were written."""
+        with self.db.transaction() as s:
+            for number, jpeg in photos.items():
+                s.merge(RegistryPhoto(national_number=number, jpeg=jpeg))
+        return len(photos)
+
+    def photo(self, national_number: str) -> bytes | None:
+        """The citizen's reference photo, None when the registry holds none."""
+        with self.db.session() as s:
+            return s.scalar(select(RegistryPhoto.jpeg)
+                            .where(RegistryPhoto.national_number == national_number))
 
     def lookup(self, national_numbers: Sequence[str]) -> dict[str, CitizenRecord | None]:
         """The record for each number, None where the registry has no such citizen."""
@@ -70,8 +92,11 @@ class RegistryStore:
         with self.db.session() as s:
             rows = s.scalars(select(RegistryCitizen).where(
                 RegistryCitizen.national_number.in_(wanted)))
+            pictured = set(s.scalars(select(RegistryPhoto.national_number).where(
+                RegistryPhoto.national_number.in_(wanted))))
             found = {
-                r.national_number: CitizenRecord(**{f: getattr(r, f) for f in _RECORD_FIELDS})
+                r.national_number: CitizenRecord(**{f: getattr(r, f) for f in _ROW_FIELDS},
+                                                 has_photo=r.national_number in pictured)
                 for r in rows
             }
         return {nn: found.get(nn) for nn in wanted}

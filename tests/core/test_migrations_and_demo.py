@@ -33,8 +33,8 @@ def test_demo_json_summary(tmp_path: Path) -> None:
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=True,
     )
     summary = json.loads(out.stdout)
-    assert summary["applications"] == 9
-    assert sum(summary["by_state"].values()) == 9
+    assert summary["applications"] == 10
+    assert sum(summary["by_state"].values()) == 10
     assert Path(summary["out_dir"]) == (tmp_path / "demo").resolve()
     assert (tmp_path / "demo" / "pki" / "csca.pem").read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
     outcomes = {c["label"]: (c["validation"], c["reasons"]) for c in summary["cases"]}
@@ -44,13 +44,17 @@ def test_demo_json_summary(tmp_path: Path) -> None:
     assert outcomes["duplicate"] == ("rejected", ["DUPLICATE_IN_FLIGHT"])
     assert outcomes["name mismatch"] == ("rejected", ["NAME_MISMATCH"])
     assert outcomes["name nearly matches"] == ("exception", ["NAME_FUZZY"])
+    # Another national number wearing the first citizen's face: held, then rejected by the supervisor.
+    assert outcomes["face duplicate"] == ("exception", ["FACE_DUPLICATE"])
     # The supervisor approved the exception, and every approved application was batched,
     # personalized at the demo's station on a virtual card, printed and checked.
-    assert summary["by_state"] == {"quality_checked": 6, "rejected": 3}
+    assert summary["by_state"] == {"quality_checked": 6, "rejected": 4}
     assert summary["cards"] == {"printed": 6}
     for case in summary["cases"]:
         card = tmp_path / "demo" / "cards" / case["number"]
-        assert (card / "card.json").exists() == (case["validation"] != "rejected")
+        # The supervisor rejects the face duplicate: no card for it.
+        carded = case["validation"] != "rejected" and case["label"] != "face duplicate"
+        assert (card / "card.json").exists() == carded
     chip = tmp_path / "demo" / "cards" / outcomes_number(summary, "renewal") / "chip"
     assert sorted(p.name for p in chip.iterdir()) == [
         "DG1.bin", "DG11.bin", "DG12.bin", "DG14.bin", "DG15.bin", "DG2.bin", "DG7.bin", "EF.COM.bin",
@@ -63,7 +67,7 @@ def test_demo_json_summary(tmp_path: Path) -> None:
                               capture_output=True)
     assert verified.returncode == 0, verified.stderr
     receipts = [Path(f) for f in summary["files"]]
-    assert len(receipts) == 9 and all(p.read_bytes().startswith(b"%PDF") for p in receipts)
+    assert len(receipts) == 10 and all(p.read_bytes().startswith(b"%PDF") for p in receipts)
     # Printed: every card personalization locked, and the batch documents.
     assert summary["printed"] == 6 == len(list((tmp_path / "demo" / "cards").glob("*/card.pdf")))
     assert {Path(f).name for f in summary["print_files"]} == {"proof.pdf", "manifest.pdf", "manifest.csv"}

@@ -9,14 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from enrollment.photo.samples import GRACE_HOPPER, TAKEO, Frame, Portraits, jpeg
-from issuance.applications import submit
-from issuance.biometrics import ImageMeta, store_biometric
 from issuance.config import Settings
-from issuance.models import Application, BiometricKind, FaceDescriptor, User
+from issuance.models import Application, FaceDescriptor, User
 from issuance.runtime import Runtime
-from issuance.transitions import Actor
-from tests.factories import enroll_citizens
 from tests.workers.conftest import eligible
+from tests.workers.face_helpers import outcome, submit_with_faces
 from workers import validation
 
 
@@ -40,32 +37,19 @@ def frt(vsettings: Settings) -> Iterator[Runtime]:
 
 
 def _submitted(rt: Runtime, clerk: User, faces: list[bytes], skip: int) -> list[int]:
-    ids = enroll_citizens(rt.db, rt.vault, clerk, eligible(len(faces), skip=skip),
-                          submit_them=False, photo=False)
-    with rt.db.transaction() as s:
-        for app_id, data in zip(ids, faces, strict=True):
-            store_biometric(s, rt.vault, app_id, BiometricKind.PHOTO, data, ImageMeta("image/jpeg", 413, 531),
-                            "test", quality_passed=True)
-            submit(s, app_id, Actor(clerk.username))
-    return ids
-
-
-def _outcome(rt: Runtime, app_id: int) -> tuple[str, list[str]]:
-    with rt.db.session() as s:
-        app = s.get_one(Application, app_id)
-        return str(app.state), [r["code"] for r in app.outcome_reasons or []]
+    return submit_with_faces(rt, clerk, eligible(len(faces), skip=skip), faces)
 
 
 def test_second_enrolment_of_a_face_is_a_duplicate(frt: Runtime, clerk: User,
                                                    photos: dict[str, bytes]) -> None:
     (first,) = _submitted(frt, clerk, [photos["hopper"]], skip=20)
     validation.validate(frt, [first])
-    assert _outcome(frt, first) == ("approved", [])
+    assert outcome(frt, first) == ("approved", [])
     second, other = _submitted(frt, clerk, [photos["hopper_again"], photos["takeo"]], skip=21)
     validation.validate(frt, [second, other])
-    state, codes = _outcome(frt, second)
+    state, codes = outcome(frt, second)
     assert (state, codes) == ("exception", ["FACE_DUPLICATE"])
-    assert _outcome(frt, other) == ("approved", [])
+    assert outcome(frt, other) == ("approved", [])
     with frt.db.session() as s:
         app = s.get_one(Application, second)
         assert str(first) in app.outcome_reasons[0]["message"]  # type: ignore[index]
@@ -76,11 +60,11 @@ def test_second_enrolment_of_a_face_is_a_duplicate(frt: Runtime, clerk: User,
 def test_duplicates_in_one_batch_are_caught(frt: Runtime, clerk: User, photos: dict[str, bytes]) -> None:
     ids = _submitted(frt, clerk, [photos["takeo"], photos["hopper"], photos["hopper_again"]], skip=30)
     validation.validate(frt, ids)
-    assert [_outcome(frt, i) for i in ids] == [
+    assert [outcome(frt, i) for i in ids] == [
         ("approved", []), ("approved", []), ("exception", ["FACE_DUPLICATE"])]
 
 
 def test_face_matching_is_off_by_default(vruntime: Runtime, clerk: User, photos: dict[str, bytes]) -> None:
     ids = _submitted(vruntime, clerk, [photos["hopper"], photos["hopper_again"]], skip=40)
     validation.validate(vruntime, ids)
-    assert [_outcome(vruntime, i)[0] for i in ids] == ["approved", "approved"]
+    assert [outcome(vruntime, i)[0] for i in ids] == ["approved", "approved"]
