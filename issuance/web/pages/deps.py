@@ -35,6 +35,7 @@ LANDINGS = (
     (Permission.VIEW_OWN_APPLICATIONS, "/counter/applications", "my_applications"),
     (Permission.RESOLVE_EXCEPTIONS, "/supervisor/exceptions", "exceptions"),
     (Permission.MANAGE_USERS, "/admin/users", "users"),
+    (Permission.MANAGE_CARD_LIFECYCLE, "/cards", "cards_nav"),
 )
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
