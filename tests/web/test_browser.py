@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -62,17 +63,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The whole app on SQLite, served by uvicorn on a loopback port."""
-    folder = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{folder / 'issuance.db'}"
-    migrate.upgrade(url)
-    settings = replace(Settings(), data_dir=folder / "var", database_url=url)
-    db = Database(url, audit_anchor(settings))
-    for name, role in (("amal", Role.CLERK), ("root", Role.ADMIN), ("sara", Role.SUPERVISOR)):
-        make_user(db, name, role)
-    db.dispose()
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The whole app on these settings, served by uvicorn on a loopback port: its base URL."""
     app = create_app(settings)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -85,6 +78,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     srv.should_exit = True
     thread.join(10)
     app.state.runtime.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The whole app on SQLite, served by uvicorn on a loopback port."""
+    folder = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{folder / 'issuance.db'}"
+    migrate.upgrade(url)
+    settings = replace(Settings(), data_dir=folder / "var", database_url=url)
+    db = Database(url, audit_anchor(settings))
+    for name, role in (("amal", Role.CLERK), ("root", Role.ADMIN), ("sara", Role.SUPERVISOR)):
+        make_user(db, name, role)
+    db.dispose()
+    with serving(settings) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
