@@ -56,6 +56,8 @@ MAX_DISPATCH = 5000
 SEARCH_LIMIT = 50
 _DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9]{1,20}$")
 _NUMBER = re.compile(r"^[A-Z0-9-]{1,40}$")
+_SITE = re.compile(r"^[A-Z0-9-]{1,32}$")
+_BATCH = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 # Cards a supervisor follows: from the print room on (spoiled attempts are the stations' business).
 FOLLOWED = (C.LOCKED, C.PRINTED, C.ISSUED, C.ACTIVE, C.SUSPENDED, C.REVOKED, C.EXPIRED)
 REVOCABLE = frozenset({C.ISSUED, C.ACTIVE, C.SUSPENDED})
@@ -188,8 +190,9 @@ def _actor(user: User) -> Actor:
 
 def _office(session: Session, code: str) -> str:
     value = code.strip().upper()
-    if not value or session.get(Site, value) is None:
-        raise LifecycleError("office", "site", f"{value[:32] or '(empty)'} is not a registered site code")
+    if not _SITE.match(value) or session.get(Site, value) is None:
+        shown = value[:32] if _SITE.match(value[:32]) else "(that)"
+        raise LifecycleError("office", "site", f"{shown or '(empty)'} is not a registered site code")
     return value
 
 
@@ -234,9 +237,10 @@ def dispatch(session: Session, card_ids: Sequence[int], office: str, user: User)
 def batch_cards(session: Session, number: str, user: User) -> list[int]:
     """The printed cards of a batch that wait for dispatch."""
     authorize(user, Permission.MANAGE_CARD_LIFECYCLE)
-    batch = session.scalar(select(Batch).where(Batch.number == number.strip()[:40]))
+    value = number.strip()
+    batch = session.scalar(select(Batch).where(Batch.number == value)) if _BATCH.match(value) else None
     if batch is None or not in_scope(user, batch.site):
-        raise NotFound(f"batch {number[:40]} does not exist")
+        raise NotFound(f"batch {value if _BATCH.match(value) else '(that)'} does not exist")
     return list(session.scalars(
         select(Card.id).join(Application, Card.application_id == Application.id)
         .where(Application.batch_id == batch.id, Card.state == C.PRINTED,
