@@ -28,15 +28,16 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from sqlalchemy import Select, and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from issuance import reprints
 from issuance.models import (
     Applicant,
     Application,
     AuditEvent,
     Batch,
     Card,
+    ReprintRequest,
+    ReprintState,
     Revocation,
     RevocationReason,
     Site,
@@ -196,11 +197,23 @@ def _office(session: Session, code: str) -> str:
     return value
 
 
-def _not_ready(session: Session, card: Card) -> str:
+def _cards(session: Session, ids: list[int], user: User) -> list[Card]:
+    """Many cards at once (one query), each followed and in the user's scope, or NotFound."""
+    authorize(user, Permission.MANAGE_CARD_LIFECYCLE)
+    found = {c.id: c for c in session.scalars(
+        select(Card).options(joinedload(Card.application)).where(Card.id.in_(ids)))}
+    for card_id in ids:
+        card = found.get(card_id)
+        if card is None or card.state not in FOLLOWED or not card_in_scope(user, card):
+            raise NotFound(f"card {card_id} does not exist")
+    return [found[i] for i in ids]
+
+
+def _not_ready(card: Card, reprinting: set[int]) -> str:
     """Why a card cannot be dispatched ("" when it can)."""
     if card.state != C.PRINTED or card.application.state not in DISPATCHABLE:
         return f"{card.document_number} ({card.state}, application {card.application.state})"
-    if reprints.open_request(session, card.id) is not None:
+    if card.id in reprinting:
         return f"{card.document_number} (a reprint is pending)"
     return ""
 
@@ -214,9 +227,11 @@ def dispatch(session: Session, card_ids: Sequence[int], office: str, user: User)
     ids = list(dict.fromkeys(card_ids))
     if not ids or len(ids) > MAX_DISPATCH:
         raise LifecycleError("cards", "count", f"name 1 to {MAX_DISPATCH} cards")
-    cards = [find_card(session, i, user) for i in ids]
+    cards = _cards(session, ids, user)
     office = _office(session, office)
-    waiting = [reason for card in cards if (reason := _not_ready(session, card))]
+    reprinting = set(session.scalars(select(ReprintRequest.card_id).where(
+        ReprintRequest.card_id.in_(ids), ReprintRequest.state != ReprintState.USED)))
+    waiting = [reason for card in cards if (reason := _not_ready(card, reprinting))]
     if waiting:
         raise WrongState("not ready for dispatch: " + ", ".join(waiting[:20]), "cards")
     actor = _actor(user)
