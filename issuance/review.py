@@ -10,6 +10,7 @@ from issuance.models import Application, BiometricImage, BiometricKind, User
 from issuance.roles import Permission, authorize
 from issuance.sites import in_scope
 from issuance.states import ApplicationState
+from issuance.successors import revoke_reported_losses
 from issuance.transitions import Actor, NotFound, move
 
 
@@ -44,11 +45,12 @@ def resolve_exception(
     """Approve or reject an application held in `exception`, with the reviewer's reason."""
     _reviewable(session, application_id, reviewer, reason)
     target = ApplicationState.APPROVED if approve else ApplicationState.REJECTED
-    return move(
-        session, Application, application_id, target, Actor(reviewer.username, reviewer.site),
-        expected=ApplicationState.EXCEPTION,
-        details={"reason": reason.strip(), "decided_by": reviewer.username},
-    )
+    actor = Actor(reviewer.username, reviewer.site)
+    moved = move(session, Application, application_id, target, actor, expected=ApplicationState.EXCEPTION,
+                 details={"reason": reason.strip(), "decided_by": reviewer.username})
+    if moved and approve:
+        revoke_reported_losses(session, [application_id], actor)
+    return moved
 
 
 class OverrideRefused(ValueError):

@@ -51,6 +51,8 @@ class Facts:
     photo_overridden: bool = False
     earlier_in_flight: tuple[str, ...] = ()
     own_active_cards: tuple[str, ...] = ()
+    # The citizen's own cards this renewal or replacement may name (issuance.successors.may_replace).
+    own_replaceable_cards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,10 +128,16 @@ def _check_cards(f: Facts, r: CitizenRecord) -> list[Reason]:
         return []
     if not f.replaces_document_number:
         return [_reject("OLD_CARD_NOT_NAMED", f"a {f.kind} must name the card it replaces")]
-    if f.replaces_document_number not in active:
+    named = f.replaces_document_number
+    if named in f.own_replaceable_cards or named == r.active_card:
+        return []
+    if f.kind == ApplicationKind.RENEWAL and named in f.own_active_cards:
+        return [_reject("RENEWAL_TOO_EARLY", f"card {named} is not near its expiry yet; a renewal is "
+                                             "accepted within the renewal window before expiry")]
+    if named not in active:
         held = ", ".join(active) or "none"
-        return [_reject("OLD_CARD_UNKNOWN", f"card {f.replaces_document_number} is not an active "
-                                            f"card of this citizen (active: {held})")]
+        return [_reject("OLD_CARD_UNKNOWN", f"card {named} is not an active card of this citizen "
+                                            f"(active: {held})")]
     return []
 
 

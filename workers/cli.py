@@ -56,7 +56,8 @@ def reconcile(ctx: click.Context, every: float | None) -> None:
     click.echo(f"re-enqueued {len(report.requeued)} applications "
                f"(lost {len(report.lost)}, stale {len(report.stale)}, lease expired {len(report.expired)}); "
                f"queued {len(report.printing)} cards for printing; "
-               f"spoiled {len(report.spoiled)} cards a station left mid-way")
+               f"spoiled {len(report.spoiled)} cards a station left mid-way; "
+               f"expired {len(report.cards_expired)} cards past their date")
 
 
 def _serve_reconciler(settings: Settings, every: float) -> None:

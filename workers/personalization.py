@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography import x509
 from rq.job import Job as RqJob
 from rq.serializers import JSONSerializer
 from sqlalchemy import or_, select, update
@@ -25,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from issuance import audit
+from issuance.lifecycle import holder_serial
 from issuance.models import Application, Batch, Card, Station, utcnow
 from issuance.runtime import Runtime
 from issuance.states import ApplicationState, CardState
@@ -99,6 +101,11 @@ def back_to_queue(session: Session, card_id: int, actor: Actor, step: str, sw: s
          values={"enqueued_at": None, "lease_until": None},
          details={"card_id": card_id, "reason": f"card spoiled at {step}: a new card is needed"})
     return card.application_id
+
+
+def holder_certificate_serial(der: bytes) -> str | None:
+    """The serial of the holder's e-signature certificate (so revoking the card can revoke it)."""
+    return holder_serial(x509.load_der_x509_certificate(der).serial_number) if der else None
 
 
 @dataclass
@@ -234,7 +241,8 @@ class DbJobSource:
         mailer_file = spool_pin_mailer(render_pin_mailer(mailer), self.spool, claim.document_number)
         summary = result.summary()
         values = {"steps": summary["steps"], "ds_key_label": self.ds_label(result.ds_certificate),
-                  "can": result.can or None, "mrz": "\n".join(job.order.mrz.lines), "lease_until": None}
+                  "can": result.can or None, "mrz": "\n".join(job.order.mrz.lines), "lease_until": None,
+                  "holder_cert_serial": holder_certificate_serial(result.holder_certificate)}
         with self.rt.db.transaction() as s:
             details = {"apdus": result.apdus, "ds_certificate_fingerprint": result.ds_certificate_id}
             if not move(s, Card, claim.card_id, C.ENCODED, self.actor, expected=C.ENCODING, values=values,

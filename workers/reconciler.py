@@ -14,15 +14,19 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 
 from issuance import reprints
+from issuance.lifecycle import expire_cards
 from issuance.models import Application, Card, PrintAttempt, ReprintRequest, ReprintState, utcnow
 from issuance.runtime import Runtime
 from issuance.states import ApplicationState, CardState
+from issuance.transitions import Actor
 from workers import print_stage
 from workers.jobs import enqueue_validation
 from workers.liveness import lost_and_stale, requeue_grace, without_live_job
 from workers.personalization import reconcile_personalization
 from workers.print_jobs import enqueue_printing, print_queue_names
 from workers.queues import VALIDATE, JobQueue
+
+EXPIRY_ACTOR = Actor("card-expiry")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class Report:
     printing: list[int] = field(default_factory=list)
     # Cards whose station stopped mid-card (lease lapsed): spoiled, their applications queued again.
     spoiled: list[int] = field(default_factory=list)
+    # Cards in use past their expiry date, now expired.
+    cards_expired: list[int] = field(default_factory=list)
 
 
 def reconcile_validation(rt: Runtime, jobs: JobQueue) -> Report:
@@ -88,9 +94,19 @@ def reconcile_printing(rt: Runtime, jobs: JobQueue, now: dt.datetime | None = No
     return enqueue_printing(rt, jobs, missing, unless_since=now - requeue_grace(rt))
 
 
+def expire_pass(rt: Runtime, today: dt.date | None = None) -> list[int]:
+    """Expire the cards in use past their expiry date (one indexed query when none is due)."""
+    with rt.db.transaction() as s:
+        return expire_cards(s, today or dt.date.today(), EXPIRY_ACTOR)
+
+
 def reconcile(rt: Runtime, jobs: JobQueue) -> Report:
-    """One pass over every stage that has jobs: validation, personalization, printing."""
+    """One pass over every stage that has jobs (validation, personalization, printing), and expiry.
+
+    Expiry rides on the reconciler's own schedule, so the daily job needs no timer of its own and
+    catches up at once after a stop; it changes something only on the first pass of a day.
+    """
     found = reconcile_validation(rt, jobs)
     spoiled, requeued = reconcile_personalization(rt, jobs)
     return dataclasses.replace(found, requeued=[*found.requeued, *requeued], spoiled=spoiled,
-                               printing=reconcile_printing(rt, jobs))
+                               printing=reconcile_printing(rt, jobs), cards_expired=expire_pass(rt))

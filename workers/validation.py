@@ -17,12 +17,21 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from issuance import audit
-from issuance.models import Applicant, Application, BiometricImage, BiometricKind, Card, utcnow
+from issuance.models import (
+    Applicant,
+    Application,
+    ApplicationKind,
+    BiometricImage,
+    BiometricKind,
+    Card,
+    utcnow,
+)
 from issuance.registry.client import Registry, RegistryError, RegistryUnavailable
 from issuance.registry.record import CitizenRecord
 from issuance.review import override_covers
 from issuance.runtime import Runtime
 from issuance.states import ISSUED_CARD_STATES, ApplicationState, CardState
+from issuance.successors import renewal_window, replaceable_cards, revoke_reported_losses
 from issuance.transitions import Actor, move_many
 from workers.checks import Decision, Facts, Policy, decide, registry_error
 from workers.face_checks import enabled as face_matching
@@ -85,7 +94,13 @@ def _overridden(app: Application, photo: BiometricImage | None) -> bool:
     return photo is not None and override_covers(app, photo.id, photo.digest)
 
 
-def _facts(session: Session, ids: Sequence[int]) -> dict[int, Facts]:
+def _replaceable(session: Session, app: Application, window: dt.timedelta) -> tuple[str, ...]:
+    if app.kind == ApplicationKind.FIRST_ISSUE:
+        return ()
+    return replaceable_cards(session, app, dt.date.today(), window)
+
+
+def _facts(session: Session, ids: Sequence[int], window: dt.timedelta) -> dict[int, Facts]:
     rows = session.execute(
         select(Application, Applicant).join(Applicant).where(Application.id.in_(ids))
     ).all()
@@ -117,6 +132,7 @@ def _facts(session: Session, ids: Sequence[int]) -> dict[int, Facts]:
             photo_overridden=_overridden(app, photos.get(app.id)),
             earlier_in_flight=tuple(n for oid, n in others[ap.national_number] if oid < app.id),
             own_active_cards=tuple(cards[ap.national_number]),
+            own_replaceable_cards=_replaceable(session, app, window),
         )
         for app, ap in rows
     }
@@ -192,6 +208,8 @@ def _record(session: Session, decisions: dict[int, Decision], actor: Actor) -> C
         moved = move_many(session, Application, ids, outcome, actor, expected=A.VALIDATING,
                           values=values, details=details)
         counts[str(outcome)] += len(moved)
+        if outcome == A.APPROVED:
+            revoke_reported_losses(session, moved, actor)
     return counts
 
 
@@ -218,7 +236,7 @@ def validate(rt: Runtime, ids: Sequence[int], actor: Actor | None = None) -> Sta
     if not claimed:
         return result
     with rt.db.session() as s:
-        facts = _facts(s, claimed)
+        facts = _facts(s, claimed, renewal_window(rt.settings.extra))
     looked = lookup_isolating(rt.registry, sorted({f.national_number for f in facts.values()}))
     if face_matching(rt):
         looked = fetch_references(rt.registry, looked)

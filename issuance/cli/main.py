@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from enrollment.cli import photo
 from issuance import audit, migrate, signin
+from issuance.cli.cards import cards
 from issuance.cli.context import runtime_of, settings_of
 from issuance.cli.identity import acting, as_option, has_users, sign_in_as
 from issuance.cli.ops import COMMANDS, station
@@ -210,7 +211,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
 
 for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design, pki, card, print_group,
-                vault):
+                vault, cards):
     main.add_command(command)
 station.add_command(self_test)
 station.add_command(station_run)

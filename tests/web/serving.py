@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 import uvicorn
@@ -35,3 +36,6 @@ def serve(settings: Settings, lifespan: Literal["on", "off"] = "on") -> Iterator
     srv.should_exit = True
     thread.join(10)
     app.state.runtime.close()
+
+
+serving = contextmanager(serve)

@@ -55,6 +55,12 @@ ALLOWED: dict[tuple[str, str], int] = {
     ("GET", "/supervisor/dashboard.json"): 200,
     ("GET", "/docs"): 200,
     ("GET", "/docs/init.js"): 200,
+    ("GET", "/cards"): 200,
+    ("POST", "/cards/dispatch"): 422,
+    ("GET", "/cards/handover"): 200,
+    ("POST", "/cards/handover"): 422,
+    ("GET", "/cards/{card_id}"): 404,
+    ("POST", "/cards/{card_id}/{action}"): 404,
 }
 # The API's documentation is public, like the schema it shows (served from local files).
 DOCS = {("GET", "/docs"): 200, ("GET", "/docs/init.js"): 200}
@@ -94,7 +100,7 @@ def _path(path: str, drafts: list[int], target_user: int) -> str:
     # The cancel form erases its draft: it gets one of its own.
     draft = drafts[1] if path.endswith("/cancel") else drafts[0]
     return (path.replace("{application_id}", str(draft)).replace("{user_id}", str(target_user))
-            .replace("{role}", "arabic"))
+            .replace("{role}", "arabic").replace("{card_id}", "1").replace("{action}", "activate"))
 
 
 @pytest.mark.parametrize("role", [*Role, None], ids=[*(r.value for r in Role), "anonymous"])

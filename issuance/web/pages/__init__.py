@@ -13,6 +13,7 @@ from issuance.web.pages import (
     admin,
     applications,
     capture,
+    cards,
     counter,
     dashboard,
     security,
@@ -40,7 +41,7 @@ def font(role: str) -> FileResponse:
 def routers() -> list[APIRouter]:
     """Every page router (the app factory mounts them after the API's)."""
     return [account.router, counter.router, capture.router, applications.router, admin.router,
-            supervision.router, dashboard.router, fonts]
+            supervision.router, dashboard.router, cards.router, fonts]
 
 
 def install(app: FastAPI) -> None:

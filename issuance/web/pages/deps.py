@@ -36,6 +36,7 @@ LANDINGS = (
     (Permission.RESOLVE_EXCEPTIONS, "/supervisor/exceptions", "exceptions"),
     (Permission.MANAGE_USERS, "/admin/users", "users"),
     (Permission.VIEW_DASHBOARD, "/supervisor/dashboard", "dashboard"),
+    (Permission.MANAGE_CARD_LIFECYCLE, "/cards", "cards_nav"),
 )
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))

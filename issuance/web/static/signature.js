@@ -13,8 +13,17 @@
     return [(event.clientX - r.left) * pad.width / r.width, (event.clientY - r.top) * pad.height / r.height];
   }
 
+  // In a form (data-field names its file input), the signature goes with the form instead.
+  function attach(root, blob) {
+    const files = new DataTransfer();
+    files.items.add(new File([blob], "signature.png", { type: blob.type || "image/png" }));
+    document.getElementById(root.dataset.field).files = files.files;
+    document.getElementById("signature-status").textContent = root.dataset.tSaved;
+  }
+
   async function save(blob) {
     const root = document.getElementById("signature");
+    if (root.dataset.field) { attach(root, blob); return; }
     const status = document.getElementById("signature-status");
     const result = await window.issuance.put(root.dataset.put, blob);
     const next = document.getElementById("next");
