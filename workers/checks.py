@@ -25,9 +25,15 @@ class Reason:
     code: str
     message: str
     severity: Severity
+    # The other application a FACE_DUPLICATE found, so a supervisor sees both photos side by side.
+    other_application: int | None = None
 
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message, "severity": str(self.severity)}
+    def as_dict(self) -> dict[str, str | int]:
+        kept: dict[str, str | int] = {"code": self.code, "message": self.message,
+                                      "severity": str(self.severity)}
+        if self.other_application is not None:
+            kept["other_application"] = self.other_application
+        return kept
 
 
 @dataclass(frozen=True)

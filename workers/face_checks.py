@@ -55,7 +55,7 @@ def check_face(facts: FaceFacts, index: FaceIndex, owners: dict[int, str],
         if hit.key != facts.application_id and owner is not None and owner != facts.national_number:
             reasons.append(Reason("FACE_DUPLICATE", f"the same face is enrolled in application {hit.key} "
                                   f"under another national number (distance {hit.distance:.2f})",
-                                  Severity.EXCEPTION))
+                                  Severity.EXCEPTION, other_application=hit.key))
     return reasons
 
 
