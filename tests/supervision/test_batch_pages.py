@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import select
-from tests.client.pages import sign_in
+from tests.web.pages import sign_in
 
 from issuance.cli.main import main
 from issuance.models import Application, AuditEvent, Batch, BatchStatus, Card, Role

@@ -7,7 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
-from tests.client.pages import sign_in
+from tests.web.pages import sign_in
 
 from issuance.biometrics import ImageMeta, store_biometric
 from issuance.models import Applicant, Application, AuditEvent, BiometricKind, Role
