@@ -159,7 +159,7 @@ def held_by_batch(session: Session, application_id: int, station_id: int | None 
 
 
 def _set_status(session: Session, batch: Batch, target: BatchStatus, allowed: tuple[BatchStatus, ...],
-                actor: Actor, details: dict[str, object]) -> None:
+                actor: Actor, action: str, details: dict[str, object]) -> None:
     """Compare-and-set the batch's status, audited; BatchConflict when it is not in `allowed`."""
     previous = batch.status
     values: dict[str, object] = {"status": target}
@@ -169,10 +169,10 @@ def _set_status(session: Session, batch: Batch, target: BatchStatus, allowed: tu
                             .values(**values).returning(Batch.id)).first()
     if moved is None:
         raise BatchConflict(f"status: batch {batch.number} is {batch.status}; only "
-                            f"{' or '.join(allowed)} batches can be {target}")
+                            f"{' or '.join(allowed)} batches can be {action}")
     session.refresh(batch)
     audit.record(session, audit.Entry(
-        actor=actor.name, site=batch.site, action=f"batch.{target}", entity_type="batch",
+        actor=actor.name, site=batch.site, action=f"batch.{action}", entity_type="batch",
         entity_id=batch.number, from_state=str(previous), to_state=str(target),
         details=details))
 
@@ -181,7 +181,8 @@ def pause_batch(session: Session, number: str, actor: Actor, user: User | None =
                 reason: str = "") -> Batch:
     """Stop giving the batch's work to stations and printer; cards already started are finished."""
     batch = find_batch(session, number, user, lock=True)
-    _set_status(session, batch, BatchStatus.PAUSED, (BatchStatus.OPEN,), actor, {"reason": reason.strip()})
+    _set_status(session, batch, BatchStatus.PAUSED, (BatchStatus.OPEN,), actor, "paused",
+                {"reason": reason.strip()})
     return batch
 
 
@@ -201,7 +202,7 @@ def _release(session: Session, batch: Batch) -> Released:
 def resume_batch(session: Session, number: str, actor: Actor, user: User | None = None) -> Released:
     """Give the paused batch's work out again; the caller queues what is returned once committed."""
     batch = find_batch(session, number, user, lock=True)
-    _set_status(session, batch, BatchStatus.OPEN, (BatchStatus.PAUSED,), actor, {})
+    _set_status(session, batch, BatchStatus.OPEN, (BatchStatus.PAUSED,), actor, "resumed", {})
     return _release(session, batch)
 
 
@@ -232,7 +233,8 @@ def close_batch(session: Session, number: str, actor: Actor, user: User | None =
     if left:
         shown = "; ".join(left[:10]) + (f"; and {len(left) - 10} more" if len(left) > 10 else "")
         raise BatchConflict(f"batch {number} still has work in flight: {shown}")
-    _set_status(session, batch, BatchStatus.CLOSED, (BatchStatus.OPEN, BatchStatus.PAUSED), actor, {})
+    _set_status(session, batch, BatchStatus.CLOSED, (BatchStatus.OPEN, BatchStatus.PAUSED), actor, "closed",
+                {})
     return batch
 
 

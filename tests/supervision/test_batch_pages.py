@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import select
-from tests.web.pages import sign_in
 
 from issuance.cli.main import main
 from issuance.models import Application, AuditEvent, Batch, BatchStatus, Card, Role
@@ -21,6 +20,7 @@ from issuance.transitions import Actor, move
 from tests.factories import TEST_PASSWORD, bearer, make_user
 from tests.printing.print_cards import make_card
 from tests.supervision.conftest import People, approve, empty_batch, equip, set_state
+from tests.web.pages import sign_in
 
 A = ApplicationState
 
@@ -135,7 +135,7 @@ def test_pause_resume_close_rules(runtime: Runtime, client: TestClient, people: 
         actions = list(s.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "batch",
                                                                  AuditEvent.entity_id == number)
                                  .order_by(AuditEvent.seq)))
-    assert actions == ["batch.created", "batch.paused", "batch.open", "batch.closed"]
+    assert actions == ["batch.created", "batch.paused", "batch.resumed", "batch.closed"]
 
 
 def test_close_is_refused_while_a_card_is_in_flight(runtime: Runtime, client: TestClient,

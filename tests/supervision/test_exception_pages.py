@@ -7,7 +7,6 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
-from tests.web.pages import sign_in
 
 from issuance.biometrics import ImageMeta, store_biometric
 from issuance.models import Applicant, Application, AuditEvent, BiometricKind, Role
@@ -15,6 +14,7 @@ from issuance.runtime import Runtime
 from issuance.states import ApplicationState
 from tests.factories import application_state, bearer, make_user
 from tests.supervision.conftest import People, hold, reason
+from tests.web.pages import sign_in
 
 A = ApplicationState
 PHOTO = b"\xff\xd8held-photo\xff\xd9"
