@@ -9,7 +9,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "exc_apply": ("Show", "عرض"),
     "exc_held_since": ("Held since", "محتجز منذ"),
     "exc_clerk": ("Enrolled by", "سجله"),
-    "exc_open": ("Open", "فتح"),
     "exc_select": ("Select", "تحديد"),
     "exc_select_all": ("Select every application you may decide", "تحديد كل الطلبات التي يمكنك البت فيها"),
     "exc_own": ("You enrolled it: another supervisor decides", "أنت من سجله: يبت فيه مشرف آخر"),
