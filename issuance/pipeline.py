@@ -15,6 +15,9 @@ class Pipeline(Protocol):
     def batched(self, application_ids: Sequence[int]) -> None:
         """These applications were just committed as `batched`: queue them on their stations."""
 
+    def printable(self, card_ids: Sequence[int]) -> None:
+        """These locked cards were just released for printing (a batch resumed): queue their prints."""
+
 
 class Unattended:
     """No queue wired (a tool that only reads): the reconciler finds the work later."""
@@ -23,4 +26,7 @@ class Unattended:
         return None
 
     def batched(self, application_ids: Sequence[int]) -> None:
+        return None
+
+    def printable(self, card_ids: Sequence[int]) -> None:
         return None

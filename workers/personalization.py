@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from issuance import audit
+from issuance.batches import held_by_batch, paused_applications
 from issuance.lifecycle import holder_serial
 from issuance.models import Application, Batch, Card, Station, utcnow
 from issuance.runtime import Runtime
@@ -70,7 +71,9 @@ def enqueue_personalization(rt: Runtime, jobs: JobQueue, ids: Sequence[int], *,
                             unless_since: dt.datetime | None = None) -> list[int]:
     """Queue batched applications on their station's queue, once (a compare-and-set mark, as validation)."""
     with rt.db.transaction() as s:
-        claimed = mark_enqueued(s, ids, [A.BATCHED], unless_since)
+        # A paused batch's applications are left unmarked: resuming it queues them (issuance.batches).
+        paused = set(s.scalars(paused_applications().where(Application.id.in_(sorted(set(ids))))))
+        claimed = mark_enqueued(s, [i for i in ids if i not in paused], [A.BATCHED], unless_since)
         station = stations_of(s, claimed)
     by_station: dict[str, list[int]] = {}
     for app_id in claimed:
@@ -186,6 +189,9 @@ class DbJobSource:
         issued = utcnow().date()
         try:
             with self.rt.db.transaction() as s:
+                # A paused batch, or a station taken off it, gets no card: resuming queues it again.
+                if held_by_batch(s, application_id, self.station_id):
+                    return None
                 if not move(s, Application, application_id, A.PERSONALIZING, self.actor, expected=A.BATCHED,
                             details={"station": self.station}):
                     return None

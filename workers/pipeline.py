@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from issuance.runtime import Runtime
 from workers.jobs import enqueue_validation
 from workers.personalization import enqueue_personalization
+from workers.print_jobs import enqueue_printing
 from workers.queues import JobQueue
 
 log = logging.getLogger(__name__)
@@ -30,3 +31,9 @@ class QueuePipeline:
             enqueue_personalization(self.rt, self.jobs, application_ids)
         except Exception:  # the database is the truth: the reconciler enqueues them later
             log.exception("could not enqueue personalization of applications %s", list(application_ids))
+
+    def printable(self, card_ids: Sequence[int]) -> None:
+        try:
+            enqueue_printing(self.rt, self.jobs, card_ids)
+        except Exception:  # the database is the truth: the reconciler enqueues them later
+            log.exception("could not enqueue printing of cards %s", list(card_ids))

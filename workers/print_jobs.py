@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import or_, select, update
 
+from issuance.batches import paused_applications
 from issuance.models import Card, Printer, utcnow
 from issuance.runtime import Runtime
 from issuance.states import CardState
@@ -56,6 +57,7 @@ def enqueue_printing(rt: Runtime, jobs: JobQueue, card_ids: Sequence[int], *,
 
     Personalization calls this when a card is locked. The mark is a compare-and-set, so two
     callers racing over one card enqueue it once; the job itself decides whether it may print.
+    Cards of a paused batch are left unmarked: resuming the batch queues them.
     """
     if not card_ids:
         return []
@@ -65,7 +67,8 @@ def enqueue_printing(rt: Runtime, jobs: JobQueue, card_ids: Sequence[int], *,
     for queue, ids in _queues_of(rt, card_ids).items():
         with rt.db.transaction() as s:
             mine = sorted(s.scalars(
-                update(Card).where(Card.id.in_(ids), Card.state.in_(PRINTABLE), fresh)
+                update(Card).where(Card.id.in_(ids), Card.state.in_(PRINTABLE), fresh,
+                                   Card.application_id.not_in(paused_applications()))
                 .values(print_enqueued_at=utcnow()).returning(Card.id)))
         jobs.enqueue_ids(queue, PRINT_JOB, mine, 1)
         claimed += mine

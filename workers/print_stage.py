@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from issuance import audit, reprints
+from issuance.batches import held_by_batch
 from issuance.biometrics import load_biometric
 from issuance.equipment import site_printer
 from issuance.keystore import Keystore
@@ -185,7 +186,10 @@ def claim(rt: Runtime, card_id: int, now: dt.datetime) -> Claim | PrintAttempt |
             raise NotPrintable(f"card {card_id} does not exist")
         attempts = _attempts(s, card_id)
         if attempts and attempts[-1].state in OPEN:
-            return attempts[-1]
+            return attempts[-1]  # already with the spooler: followed even while its batch is paused
+        paused = held_by_batch(s, card.application_id)
+        if paused:
+            return paused
         request = authorization(s, card)
         held = held_reason(attempts, request)
         if held:

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from issuance.batches import BatchError, batch_counts, create_batch
+from issuance.batches import (
+    BatchError,
+    Released,
+    batch_counts,
+    close_batch,
+    create_batch,
+    find_batch,
+    pause_batch,
+    resume_batch,
+)
 from issuance.cli.context import runtime_of, settings_of
 from issuance.cli.identity import acting, as_option
 from issuance.demo import population
 from issuance.equipment import add_printer, add_station
-from issuance.models import Application, Batch
+from issuance.models import Application, Batch, User
 from issuance.review import FourEyesViolation, ReviewError, resolve_exception
 from issuance.roles import Permission, PermissionDenied
 from issuance.sites import UnknownSite, add_site, require_site, site_codes
 from issuance.states import ApplicationState
-from issuance.transitions import Actor
+from issuance.transitions import Actor, NotFound
 from workers.pipeline import QueuePipeline
 from workers.queues import open_queue
 
@@ -147,6 +158,51 @@ def batch_show(ctx: click.Context, number: str, as_name: str | None) -> None:
             raise click.UsageError(f"batch {number} does not exist")
         for state, n in batch_counts(s, found.id).items():
             click.echo(f"{state:<16} {n}")
+
+
+def _batch_change(ctx: click.Context, as_name: str | None, number: str,
+                  change: Callable[[Session, Actor, User], object]) -> None:
+    """Run one batch change as the signed-in supervisor, in one transaction; queue what it released."""
+    rt, supervisor = acting(ctx, as_name, Permission.MANAGE_BATCHES)
+    try:
+        with rt.db.transaction() as s:
+            released = change(s, Actor(supervisor.username, supervisor.site), supervisor)
+            status = find_batch(s, number).status
+    except (BatchError, NotFound) as exc:
+        raise click.UsageError(str(exc)) from exc
+    if isinstance(released, Released) and not rt.settings.uses_embedded_queue:
+        pipeline = QueuePipeline(rt, open_queue(rt.settings))
+        pipeline.batched(released.application_ids)
+        pipeline.printable(released.card_ids)
+    click.echo(f"batch {number}: {status}")
+
+
+@batch.command("pause")
+@click.argument("number")
+@click.option("--reason", default="", help="Why production of the batch stops (kept in the audit log).")
+@as_option
+@click.pass_context
+def batch_pause(ctx: click.Context, number: str, reason: str, as_name: str | None) -> None:
+    """Stop batch NUMBER's work going to its stations and printer (cards started are finished)."""
+    _batch_change(ctx, as_name, number, lambda s, actor, user: pause_batch(s, number, actor, user, reason))
+
+
+@batch.command("resume")
+@click.argument("number")
+@as_option
+@click.pass_context
+def batch_resume(ctx: click.Context, number: str, as_name: str | None) -> None:
+    """Give paused batch NUMBER's work out again."""
+    _batch_change(ctx, as_name, number, lambda s, actor, user: resume_batch(s, number, actor, user))
+
+
+@batch.command("close")
+@click.argument("number")
+@as_option
+@click.pass_context
+def batch_close(ctx: click.Context, number: str, as_name: str | None) -> None:
+    """End batch NUMBER; refused while any of its applications or cards is in flight."""
+    _batch_change(ctx, as_name, number, lambda s, actor, user: close_batch(s, number, actor, user))
 
 
 @click.group("exception")

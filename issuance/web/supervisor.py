@@ -4,24 +4,35 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from issuance.batches import BatchError, batch_counts, create_batch
-from issuance.models import Application, Batch, User
+from issuance.batches import (
+    BatchConflict,
+    BatchError,
+    Released,
+    assign_equipment,
+    batch_counts,
+    close_batch,
+    create_batch,
+    find_batch,
+    pause_batch,
+    resume_batch,
+)
+from issuance.models import Batch, User
 from issuance.pipeline import Pipeline
 from issuance.review import (
     FourEyesViolation,
     OverrideRefused,
+    QueueFilter,
     ReviewError,
+    held_exceptions,
     override_photo,
     resolve_exception,
 )
 from issuance.roles import Permission
-from issuance.sites import in_scope, scoped
-from issuance.states import ApplicationState
+from issuance.sites import in_scope
 from issuance.transitions import Actor
 from issuance.web.deps import committing, db_session, pipeline, require
 from issuance.web.inputs import Code, Id, Text
@@ -44,13 +55,19 @@ class BatchRequest(BaseModel):
     printer: Code | None = None
 
 
+ReasonCode = Annotated[str, Query(max_length=40, pattern=r"^[A-Z_]*$")]
+SiteCode = Annotated[str, Query(max_length=32, pattern=r"^[A-Za-z0-9-]*$")]
+Days = Annotated[int, Query(ge=0, le=3650)]
+
+
 @router.get("/exceptions")
-def list_exceptions(user: Reviewer, session: Db) -> list[dict[str, Any]]:
-    """Applications held in `exception`, oldest first, with their reasons."""
-    held = session.scalars(scoped(select(Application), user, Application.site)
-                           .where(Application.state == ApplicationState.EXCEPTION).order_by(Application.id))
+def list_exceptions(user: Reviewer, session: Db, reason: ReasonCode = "", site: SiteCode = "",
+                    older_than_days: Days = 0) -> list[dict[str, Any]]:
+    """Applications held in `exception`, oldest first, with their reasons (filters: code, site, days held)."""
+    held = held_exceptions(session, user, QueueFilter(reason, site, older_than_days))
     return [{"id": a.id, "number": a.number, "site": a.site, "clerk_id": a.clerk_id,
-             "reasons": a.outcome_reasons or [], "own": a.clerk_id == user.id} for a in held]
+             "reasons": a.outcome_reasons or [], "own": a.clerk_id == user.id,
+             "held_since": a.updated_at.isoformat()} for a in held]
 
 
 @router.post("/exceptions/{application_id}/decision")
@@ -107,10 +124,88 @@ def new_batch(body: BatchRequest, user: Planner, session: Db,
     return made
 
 
+BatchNumber = Annotated[Code, Path()]
+
+
+def batch_summary(session: Session, batch: Batch) -> dict[str, Any]:
+    """A batch as the API shows it: status, equipment and its applications counted by state."""
+    return {"number": batch.number, "site": batch.site, "status": str(batch.status),
+            "printer": batch.printer.code if batch.printer else None,
+            "stations": sorted(s.code for s in batch.stations), "counts": batch_counts(session, batch.id)}
+
+
 @router.get("/batches/{number}")
-def show_batch(number: Annotated[Code, Path()], user: Planner, session: Db) -> dict[str, Any]:
-    """A batch's applications counted by state."""
-    batch = session.scalars(select(Batch).where(Batch.number == number)).first()
-    if batch is None or not in_scope(user, batch.site):
-        raise HTTPException(404, f"batch {number} does not exist")
-    return {"number": batch.number, "site": batch.site, "counts": batch_counts(session, batch.id)}
+def show_batch(number: BatchNumber, user: Planner, session: Db) -> dict[str, Any]:
+    """A batch's status, equipment, and applications counted by state."""
+    return batch_summary(session, find_batch(session, number, user))
+
+
+def announce_released(announce: Pipeline, released: Released) -> None:
+    """Queue what a resumed or re-equipped batch handed back (after its transaction committed)."""
+    if released.application_ids:
+        announce.batched(released.application_ids)
+    if released.card_ids:
+        announce.printable(released.card_ids)
+
+
+def batch_refusal(exc: BatchError) -> HTTPException:
+    """409 when the batch's status or work in flight refuses the change, 422 for bad input."""
+    return HTTPException(409 if isinstance(exc, BatchConflict) else 422, str(exc))
+
+
+class PauseRequest(BaseModel):
+    reason: Text = Field(default="", max_length=500)
+
+
+class AssignRequest(BaseModel):
+    stations: list[Code] | None = Field(default=None, max_length=100)
+    printer: Code | None = None
+
+
+@router.post("/batches/{number}/pause")
+def pause(number: BatchNumber, body: PauseRequest, user: Planner, session: Db) -> dict[str, Any]:
+    """Stop giving the batch's work to its stations and printer (cards started are finished)."""
+    try:
+        with committing(session):
+            batch = pause_batch(session, number, Actor(user.username, user.site), user, body.reason)
+    except BatchError as exc:
+        raise batch_refusal(exc) from exc
+    return batch_summary(session, batch)
+
+
+@router.post("/batches/{number}/resume")
+def resume(number: BatchNumber, user: Planner, session: Db,
+           announce: Annotated[Pipeline, Depends(pipeline)]) -> dict[str, Any]:
+    """Give a paused batch's work out again: its waiting applications and cards are queued."""
+    try:
+        with committing(session):
+            released = resume_batch(session, number, Actor(user.username, user.site), user)
+    except BatchError as exc:
+        raise batch_refusal(exc) from exc
+    announce_released(announce, released)
+    return batch_summary(session, find_batch(session, number, user))
+
+
+@router.post("/batches/{number}/close")
+def close(number: BatchNumber, user: Planner, session: Db) -> dict[str, Any]:
+    """End the batch's production; refused (409, naming what) while any card is in flight."""
+    try:
+        with committing(session):
+            batch = close_batch(session, number, Actor(user.username, user.site), user)
+    except BatchError as exc:
+        raise batch_refusal(exc) from exc
+    return batch_summary(session, batch)
+
+
+@router.post("/batches/{number}/assign")
+def assign(number: BatchNumber, body: AssignRequest, user: Planner, session: Db,
+           announce: Annotated[Pipeline, Depends(pipeline)]) -> dict[str, Any]:
+    """Give the batch other stations and/or another printer of its site (default: all, the first)."""
+    try:
+        with committing(session):
+            released = assign_equipment(session, number, Actor(user.username, user.site), user,
+                                        stations=body.stations, printer=body.printer)
+    except BatchError as exc:
+        raise batch_refusal(exc) from exc
+    announce_released(announce, released)
+    return batch_summary(session, find_batch(session, number, user))

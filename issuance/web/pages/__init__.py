@@ -12,6 +12,7 @@ from issuance.web.pages import (
     account,
     admin,
     applications,
+    batches,
     capture,
     cards,
     counter,
@@ -41,7 +42,7 @@ def font(role: str) -> FileResponse:
 def routers() -> list[APIRouter]:
     """Every page router (the app factory mounts them after the API's)."""
     return [account.router, counter.router, capture.router, applications.router, admin.router,
-            supervision.router, dashboard.router, cards.router, fonts]
+            supervision.router, dashboard.router, cards.router, batches.router, fonts]
 
 
 def install(app: FastAPI) -> None:

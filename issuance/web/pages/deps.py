@@ -34,6 +34,7 @@ LANDINGS = (
     (Permission.ENROLL, "/counter/new", "new_application"),
     (Permission.VIEW_OWN_APPLICATIONS, "/counter/applications", "my_applications"),
     (Permission.RESOLVE_EXCEPTIONS, "/supervisor/exceptions", "exceptions"),
+    (Permission.MANAGE_BATCHES, "/supervisor/batches", "batches"),
     (Permission.MANAGE_USERS, "/admin/users", "users"),
     (Permission.VIEW_DASHBOARD, "/supervisor/dashboard", "dashboard"),
     (Permission.MANAGE_CARD_LIFECYCLE, "/cards", "cards_nav"),
