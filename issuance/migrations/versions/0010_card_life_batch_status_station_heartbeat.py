@@ -70,6 +70,8 @@ def downgrade() -> None:
         batch_op.drop_column('holder_cert_serial')
 
     with op.batch_alter_table('batches', schema=None) as batch_op:
+        # The enum's CHECK names the column: without dropping it first SQLite's table copy fails.
+        batch_op.drop_constraint(op.f('ck_batches_batch_status'), type_='check')
         batch_op.drop_column('closed_at')
         batch_op.drop_column('status')
 
