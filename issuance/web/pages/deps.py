@@ -35,6 +35,8 @@ LANDINGS = (
     (Permission.VIEW_OWN_APPLICATIONS, "/counter/applications", "my_applications"),
     (Permission.RESOLVE_EXCEPTIONS, "/supervisor/exceptions", "exceptions"),
     (Permission.MANAGE_USERS, "/admin/users", "users"),
+    (Permission.MANAGE_BATCHES, "/reports", "reports"),
+    (Permission.VERIFY_AUDIT, "/audit", "audit_log"),
 )
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
