@@ -34,7 +34,8 @@ TEXT_FILTERS: dict[str, tuple[Any, int]] = {
     "site": (AuditEvent.site, 32),
 }
 _ONE_LINE = re.compile(r"^[^\x00-\x1f\x7f]*$")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_NUMBER = re.compile(r"^[0-9]{1,10}$")
 
 
 class AuditQueryError(ValueError):
@@ -121,7 +122,7 @@ def _before(raw: Mapping[str, str]) -> int | None:
     value = str(raw.get("before", "") or "").strip()
     if not value:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+    if not _NUMBER.match(value) or not 1 <= int(value) <= MAX_ID:
         raise AuditQueryError("before", f"an entry number from 1 to {MAX_ID}")
     return int(value)
 

@@ -7,7 +7,8 @@ The reports' day is 2026-03-10 in Asia/Amman (UTC+3): it runs from 2026-03-09T21
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from issuance import audit
 from issuance.applications import submit
 from issuance.batches import create_batch
+from issuance.config import Settings
 from issuance.db import Database
 from issuance.equipment import add_printer, add_station
 from issuance.models import (
@@ -185,3 +187,15 @@ def naive_totals(db: Database, site: str, day: dt.date, tz: ZoneInfo,
                 totals[name] += 1
     return totals
 
+
+
+@pytest.fixture(name="settings")
+def amman_settings(database_url: str, tmp_path: Path) -> Settings:
+    """The test's settings with reports' days in Asia/Amman (a module importing this overrides `settings`)."""
+    return replace(Settings(), data_dir=tmp_path / "var", database_url=database_url, timezone=TZ.key)
+
+
+@pytest.fixture(name="day")
+def day_of_activity(db: Database, monkeypatch: pytest.MonkeyPatch) -> Day:
+    """The day of activity, built in the test's database."""
+    return build_day(db, monkeypatch)

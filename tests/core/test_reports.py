@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import select
 
-from issuance.config import ConfigError
+from issuance.cli.main import main
+from issuance.config import ConfigError, Settings
 from issuance.db import Database
-from issuance.models import Application, User
+from issuance.models import Application, Role, User
 from issuance.reports import (
     MEASURES,
     ClerkDay,
@@ -24,6 +29,7 @@ from issuance.reports import (
     day_bounds,
     zone,
 )
+from tests.factories import TEST_PASSWORD, make_user
 from tests.report_activity import (
     CLERK_NAME_AR,
     DAY,
@@ -31,14 +37,9 @@ from tests.report_activity import (
     FORMULA_NAME,
     TZ,
     Day,
-    build_day,
+    day_of_activity,  # noqa: F401  (fixture)
     naive_totals,
 )
-
-
-@pytest.fixture
-def day(db: Database, monkeypatch: pytest.MonkeyPatch) -> Day:
-    return build_day(db, monkeypatch)
 
 
 def _user(db: Database, name: str) -> User:
@@ -119,3 +120,37 @@ def test_an_unknown_time_zone_names_the_setting() -> None:
     with pytest.raises(ConfigError, match="timezone: unknown time zone 'Mars/Olympus'"):
         zone("Mars/Olympus")
     assert zone("Asia/Amman").key == "Asia/Amman"
+
+
+def _cli(settings: Settings, tmp_path: Path, *args: str, who: str = "boss") -> Result:
+    env = {"ISSUANCE_DATABASE_URL": settings.database_url, "ISSUANCE_DATA_DIR": str(settings.data_dir),
+           "ISSUANCE_TIMEZONE": "Asia/Amman", "ISSUANCE_PASSWORD": TEST_PASSWORD}
+    return CliRunner().invoke(main, ["report", *args, "--as", who], env=env)
+
+
+def test_the_cli_writes_both_reports(db: Database, day: Day, settings: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "daily.csv"
+    done = _cli(settings, tmp_path, "daily", "--site", "HQ", "--date", DAY.isoformat(), "--format", "csv",
+                "--out", str(out))
+    assert done.exit_code == 0, done.output
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert {m: int(v) for section, _, m, v in rows[1:] if section == "totals"} == EXPECTED_TOTALS
+    pdf = tmp_path / "batch.pdf"
+    done = _cli(settings, tmp_path, "batch", day.batch, "--out", str(pdf))
+    assert done.exit_code == 0 and pdf.read_bytes().startswith(b"%PDF"), done.output
+
+
+@pytest.mark.parametrize(("args", "who", "said"), [
+    (("daily", "--site", "HQ"), "clerk1", "may not manage batches"),
+    (("daily", "--site", "NORTH"), "boss", "site HQ only"),
+    (("daily", "--site", "HQ", "--date", "2026-02-30"), "boss", "'2026-02-30' does not match the format"),
+    (("daily", "--format", "xlsx"), "boss", "'xlsx' is not one of 'pdf', 'csv'"),
+    (("batch", "HQ-B999999"), "boss", "batch: HQ-B999999 does not exist"),
+])
+def test_the_cli_refuses_with_a_usage_error(db: Database, settings: Settings, tmp_path: Path,
+                                            args: tuple[str, ...], who: str, said: str) -> None:
+    for name, role, site in (("boss", Role.SUPERVISOR, "HQ"), ("clerk1", Role.CLERK, "HQ"),
+                             ("north", Role.SUPERVISOR, "NORTH")):
+        make_user(db, name, role, site=site)
+    done = _cli(settings, tmp_path, *args, who=who)
+    assert done.exit_code == 2 and said in done.output, done.output

@@ -50,6 +50,11 @@ ALLOWED: dict[tuple[str, str], int] = {
     ("POST", "/admin/users/{user_id}/active"): 303,
     ("POST", "/admin/users/{user_id}/password"): 422,
     ("GET", "/supervisor/exceptions"): 200,
+    ("GET", "/reports"): 200,
+    ("GET", "/reports/daily"): 422,  # no site or day chosen
+    ("GET", "/reports/batch"): 422,  # no batch number
+    ("GET", "/audit"): 200,
+    ("GET", "/audit/verify"): 200,
     ("GET", "/docs"): 200,
     ("GET", "/docs/init.js"): 200,
 }

@@ -26,7 +26,7 @@ router = APIRouter(prefix="/reports", include_in_schema=False)
 Planner = Annotated[Visit, Depends(page_guard(Permission.MANAGE_BATCHES))]
 RECENT_BATCHES = 20
 _CODE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class FormProblem(ValueError):
