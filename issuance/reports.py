@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from issuance.config import ConfigError
@@ -38,6 +38,8 @@ from issuance.states import ApplicationState, CardState
 # The audit log's timestamp format (issuance.audit): UTC, fixed width, so strings compare as times.
 AUDIT_TS = "%Y-%m-%dT%H:%M:%S.%fZ"
 NO_STATION = "-"
+# Ids per lookup query (well under SQLite's and PostgreSQL's bound-parameter limits).
+LOOKUP_CHUNK = 500
 
 A, C = ApplicationState, CardState
 # Each figure of the day: the audit action that counts it and, where a state is re-entered, the
@@ -171,10 +173,6 @@ def check_site(session: Session, user: User, site: str) -> Site:
     return found
 
 
-def _entity_is(model: type[Application] | type[Card]) -> Any:
-    return AuditEvent.entity_id == cast(model.id, String)
-
-
 def _in_day(start: dt.datetime, end: dt.datetime) -> Any:
     return (AuditEvent.ts >= start.strftime(AUDIT_TS)) & (AuditEvent.ts < end.strftime(AUDIT_TS))
 
@@ -184,21 +182,47 @@ def _counts_key(action: str, from_state: str) -> str | None:
                  if act == action and source in ("", from_state)), None)
 
 
+@dataclass(frozen=True)
+class _Event:
+    action: str
+    from_state: str
+    entity_id: int
+    details: str
+
+
+def _day_events(session: Session, entity_type: str, actions: Any, start: dt.datetime,
+                end: dt.datetime) -> list[_Event]:
+    """The day's audit entries about one kind of entity (no join: a few thousand rows, looked up next).
+
+    Joining the audit log to its entities by a cast id leaves the planner guessing, and a bad guess
+    (fresh statistics missing) turns into a nested loop over every application.
+    """
+    rows = session.execute(select(AuditEvent.action, AuditEvent.from_state, AuditEvent.entity_id,
+                                  AuditEvent.details)
+                           .where(AuditEvent.entity_type == entity_type, actions, _in_day(start, end)))
+    return [_Event(a, f, int(i), d) for a, f, i, d in rows if i.isdigit() and len(i) <= 10]
+
+
+def _chunks(ids: Iterable[int], size: int = LOOKUP_CHUNK) -> Iterable[list[int]]:
+    unique = sorted(set(ids))
+    return (unique[n:n + size] for n in range(0, len(unique), size))
+
+
 def _application_counts(session: Session, site: str, start: dt.datetime,
                         end: dt.datetime) -> list[tuple[str, int, int]]:
-    """(measure, clerk id, count) of the day's application transitions at the site."""
+    """(measure, clerk id, 1) for each of the day's application transitions at the site."""
     actions = [act for act, _ in MEASURES.values() if act.startswith("application.")]
-    rows = session.execute(
-        select(AuditEvent.action, AuditEvent.from_state, Application.clerk_id, func.count())
-        .join(Application, _entity_is(Application))
-        .where(AuditEvent.entity_type == "application", AuditEvent.action.in_(actions),
-               Application.site == site, _in_day(start, end))
-        .group_by(AuditEvent.action, AuditEvent.from_state, Application.clerk_id))
+    events = _day_events(session, "application", AuditEvent.action.in_(actions), start, end)
+    clerks: dict[int, int] = {}
+    for ids in _chunks(e.entity_id for e in events):
+        rows = session.execute(select(Application.id, Application.clerk_id)
+                               .where(Application.id.in_(ids), Application.site == site))
+        clerks.update({app_id: clerk_id for app_id, clerk_id in rows})
     found = []
-    for action, from_state, clerk_id, n in rows:
-        key = _counts_key(action, from_state)
-        if key:
-            found.append((key, clerk_id, n))
+    for e in events:
+        key = _counts_key(e.action, e.from_state)
+        if key and e.entity_id in clerks:
+            found.append((key, clerks[e.entity_id], 1))
     return found
 
 
@@ -212,28 +236,39 @@ class _CardEvent:
     failed_print: bool
 
 
-def _card_events(session: Session, site: str, start: dt.datetime, end: dt.datetime) -> list[_CardEvent]:
-    """The day's card transitions and print attempts at the site, with station and printer."""
-    actions = [act for act, _ in MEASURES.values() if act.startswith("card.")]
+def _card_facts(session: Session, site: str, ids: list[int]) -> dict[int, tuple[str, str, str, str]]:
+    """Per card of the site: its station, its batch's printer, its failure step and status word."""
     batch_printer = aliased(Printer)
     rows = session.execute(
-        select(AuditEvent.action, AuditEvent.details, Station.code, batch_printer.code,
-               Card.failure_step, Card.failure_status_word)
-        .join(Card, _entity_is(Card)).join(Application, Application.id == Card.application_id)
+        select(Card.id, Station.code, batch_printer.code, Card.failure_step, Card.failure_status_word)
+        .join(Application, Application.id == Card.application_id)
         .outerjoin(Station, Station.id == Card.station_id)
         .outerjoin(Batch, Batch.id == Application.batch_id)
         .outerjoin(batch_printer, batch_printer.id == Batch.printer_id)
-        .where(AuditEvent.entity_type == "card", Application.site == site, _in_day(start, end),
-               AuditEvent.action.in_(actions) | AuditEvent.action.like("print.%")))
-    events = []
-    for action, details, station, printer, step, sw in rows:
-        said = _details(details)
-        events.append(_CardEvent(
-            measure=_counts_key(action, "") or "", station=station or NO_STATION,
-            printer=str(said.get("printer") or printer or NO_STATION), step=step or "unknown",
-            status_word=sw or "",
-            failed_print=action.startswith("print.") and said.get("state") in FAILED_PRINTS))
-    return events
+        .where(Card.id.in_(ids), Application.site == site))
+    return {card_id: (station or NO_STATION, printer or NO_STATION, step or "unknown", sw or "")
+            for card_id, station, printer, step, sw in rows}
+
+
+def _card_events(session: Session, site: str, start: dt.datetime, end: dt.datetime) -> list[_CardEvent]:
+    """The day's card transitions and print attempts at the site, with station and printer."""
+    actions = [act for act, _ in MEASURES.values() if act.startswith("card.")]
+    events = _day_events(session, "card", AuditEvent.action.in_(actions) | AuditEvent.action.like("print.%"),
+                         start, end)
+    facts: dict[int, tuple[str, str, str, str]] = {}
+    for ids in _chunks(e.entity_id for e in events):
+        facts.update(_card_facts(session, site, ids))
+    found = []
+    for e in events:
+        if e.entity_id not in facts:
+            continue
+        station, printer, step, sw = facts[e.entity_id]
+        said = _details(e.details)
+        found.append(_CardEvent(
+            measure=_counts_key(e.action, "") or "", station=station,
+            printer=str(said.get("printer") or printer), step=step, status_word=sw,
+            failed_print=e.action.startswith("print.") and said.get("state") in FAILED_PRINTS))
+    return found
 
 
 def _details(raw: str) -> dict[str, Any]:

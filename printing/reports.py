@@ -15,7 +15,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, PageBreak, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from issuance.reports import BatchLine, BatchReport, DailyReport
 from printing.arabic_text import has_rtl, visual_order
@@ -26,6 +26,8 @@ Cell = str | int
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("pdf", "csv")
 MEDIA_TYPES = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
+ROW_HEIGHT = 15.0  # points: one line of 8-9 pt text with its padding
+BOTTOM_MARGIN = 14 * mm
 
 MEASURE_LABELS: dict[str, Label] = {
     "enrolled": ("Applications enrolled", "الطلبات المسجلة"),
@@ -110,8 +112,27 @@ def batch_csv(report: BatchReport) -> bytes:
 
 
 def _shown(value: Cell) -> str:
-    text = str(value)
+    # One line per cell: every row has the same height, so long tables can be cut into pages ahead.
+    text = " ".join(str(value).splitlines())
     return visual_order(text) if has_rtl(text) else text
+
+
+def _cell_styles(body: Sequence[Sequence[Cell]], first_row: int) -> list[tuple[object, ...]]:
+    """Numbers right-aligned; Arabic in the Arabic font, right-aligned (a whole column at once if it can)."""
+    style: list[tuple[object, ...]] = []
+    arabic = reportlab_font("arabic")
+    for c in range(len(body[0]) if body else 0):
+        values = [row[c] for row in body]
+        rtl = [isinstance(v, str) and has_rtl(v) for v in values]
+        if all(isinstance(v, int) for v in values) or all(rtl):
+            cells: list[tuple[int, int]] = [(first_row, -1)]
+        else:
+            cells = [(r, r) for r, is_rtl in enumerate(rtl, start=first_row) if is_rtl]
+        for top, bottom in cells:
+            if any(rtl):
+                style.append(("FONT", (c, top), (c, bottom), arabic, 9))
+            style.append(("ALIGN", (c, top), (c, bottom), "RIGHT"))
+    return style
 
 
 def _table(columns: Sequence[Label], rows: Sequence[Sequence[Cell]], width: float | None = None) -> Table:
@@ -120,25 +141,34 @@ def _table(columns: Sequence[Label], rows: Sequence[Sequence[Cell]], width: floa
     data = [[c[0] for c in columns], [visual_order(c[1]) for c in columns],
             *([_shown(v) for v in r] for r in body)]
     style = [
-        # Noto Naskh has no Latin letters: Arabic cells get their own font, cell by cell.
+        # Noto Naskh has no Latin letters: Arabic cells get their own font.
         ("FONT", (0, 0), (-1, -1), reportlab_font("latin"), 8),
         ("FONT", (0, 0), (-1, 0), reportlab_font("latin-bold"), 8),
         ("FONT", (0, 1), (-1, 1), reportlab_font("arabic-bold"), 8),
         ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 1), colors.HexColor("#e4ebee")),
         ("ALIGN", (0, 1), (-1, 1), "RIGHT"),
+        *_cell_styles(body, 2),
     ]
-    for r, row in enumerate(body, start=2):
-        for c, value in enumerate(row):
-            if isinstance(value, int):
-                style.append(("ALIGN", (c, r), (c, r), "RIGHT"))
-            elif has_rtl(value):
-                style += [("FONT", (c, r), (c, r), reportlab_font("arabic"), 9),
-                          ("ALIGN", (c, r), (c, r), "RIGHT")]
     widths = [width / len(columns)] * len(columns) if width else None
-    table = Table(data, colWidths=widths, repeatRows=2, hAlign="LEFT")
+    table = Table(data, colWidths=widths, repeatRows=2, hAlign="LEFT", rowHeights=[ROW_HEIGHT] * len(data))
     table.setStyle(TableStyle(style))
     return table
+
+
+def _paged_section(label: Label, columns: Sequence[Label], rows: Sequence[Sequence[Cell]], width: float,
+                   frame_height: float) -> list[Flowable]:
+    """A long table cut into page-sized tables ahead (ReportLab's own splitting is quadratic in rows)."""
+    per_page = int(frame_height // ROW_HEIGHT) - 3  # two header rows, and one row to spare
+    heading = _section(label, Spacer(1, 0), width)
+    room = frame_height - sum(f.wrap(width, frame_height)[1] for f in heading)
+    first = int(room // ROW_HEIGHT) - 3
+    if len(rows) <= first:
+        return _section(label, _table(columns, rows, width), width)
+    story: list[Flowable] = [PageBreak(), *heading, _table(columns, rows[:first], width)]
+    for start in range(first, len(rows), per_page):
+        story += [PageBreak(), _table(columns, rows[start:start + per_page], width)]
+    return story
 
 
 def _heading(label: Label, width: float) -> Table:
@@ -153,7 +183,7 @@ def _heading(label: Label, width: float) -> Table:
     return table
 
 
-def _section(label: Label, table: Table, width: float) -> list[Flowable]:
+def _section(label: Label, table: Flowable, width: float) -> list[Flowable]:
     return [_heading(label, width), Spacer(1, 2 * mm), table]
 
 
@@ -174,10 +204,15 @@ def _header(title: Label, lines: Sequence[str]) -> Callable[[Canvas, SimpleDocTe
     return draw
 
 
+def _frame_height(pagesize: tuple[float, float], lines: Sequence[str]) -> float:
+    """The height tables get on a page under the header of `lines` (less the frame's padding)."""
+    return pagesize[1] - (22 + 4 * len(lines)) * mm - BOTTOM_MARGIN - 12
+
+
 def _build(title: Label, lines: Sequence[str], story: list[Flowable], pagesize: tuple[float, float]) -> bytes:
     buf = io.BytesIO()
     document = SimpleDocTemplate(buf, pagesize=pagesize, topMargin=(22 + 4 * len(lines)) * mm,
-                                 leftMargin=12 * mm, rightMargin=12 * mm, bottomMargin=14 * mm,
+                                 leftMargin=12 * mm, rightMargin=12 * mm, bottomMargin=BOTTOM_MARGIN,
                                  title=f"{title[0]} — {lines[0]}", author="Civil-ID card issuance")
     header = _header(title, lines)
     document.build(story, onFirstPage=header, onLaterPages=header)
@@ -227,8 +262,8 @@ def batch_pdf(report: BatchReport) -> bytes:
     story: list[Flowable] = [
         *_section(("Applications by state", "الطلبات حسب الحالة"),
                   _table(STATE_COLUMNS, list(report.counts.items()), width), width),
-        *_section(("Applications", "الطلبات"), _table(LINE_COLUMNS, [astuple(line) for line in report.lines]),
-                  width),
+        *_paged_section(("Applications", "الطلبات"), LINE_COLUMNS, [astuple(line) for line in report.lines],
+                        width, _frame_height(pagesize, lines)),
     ]
     return _build(BATCH_TITLE, lines, story, pagesize)
 
