@@ -57,6 +57,8 @@ class Settings:
     registry_latency_ms: int = 0
     validate_batch_size: int = 250
     name_match_threshold: float = 0.85
+    # Where a day starts and ends for reports (an IANA time zone name, e.g. "Asia/Amman").
+    timezone: str = "UTC"
     extra: dict[str, Any] = field(default_factory=dict)
     # Hours an application may stay in one state before the dashboard marks it overdue
     # (per-state overrides: an `ageing_limits` table of state = hours).

@@ -17,6 +17,7 @@ from issuance.cli.context import runtime_of, settings_of
 from issuance.cli.identity import acting, as_option, has_users, sign_in_as
 from issuance.cli.ops import COMMANDS, station
 from issuance.cli.pki import pki
+from issuance.cli.reports import report
 from issuance.cli.vault import vault
 from issuance.config import ConfigError, load_settings
 from issuance.demo.run import ACCOUNTS_FILE, run_demo
@@ -211,7 +212,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
 
 for command in (*COMMANDS, worker, reconcile, photo, card_sim, seal, card_design, pki, card, print_group,
-                vault, cards):
+                vault, cards, report):
     main.add_command(command)
 station.add_command(self_test)
 station.add_command(station_run)

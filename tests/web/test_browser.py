@@ -275,7 +275,9 @@ def test_clerk_enrols_in_the_browser(browser: Any, server: str, language: str, t
 def test_admin_and_supervisor_screens(browser: Any, server: str, language: str) -> None:
     """The other roles' screens in both languages: screenshots, no CSP complaint, no serious axe finding."""
     violations: dict[str, Any] = {}
-    for username, paths in (("root", ("/admin/users", "/password")), ("sara", ("/supervisor/exceptions",))):
+    screens_of = (("root", ("/admin/users", "/password")),
+                  ("sara", ("/supervisor/exceptions", "/reports", "/audit")))
+    for username, paths in screens_of:
         page, screens, csp_errors = _signed_in(browser, server, language, username)
         for path in paths:
             page.goto(path)

@@ -70,6 +70,12 @@ ALLOWED: dict[tuple[str, str], int] = {
     ("GET", "/supervisor/batches/{number}/proof.pdf"): 404,
     ("GET", "/supervisor/batches/{number}/manifest.pdf"): 404,
     ("GET", "/supervisor/batches/{number}/manifest.csv"): 404,
+    ("GET", "/supervisor/exceptions/{application_id}/registry-photo.jpg"): 404,
+    ("GET", "/reports"): 200,
+    ("GET", "/reports/daily"): 422,  # no site or day chosen
+    ("GET", "/reports/batch"): 422,  # no batch number
+    ("GET", "/audit"): 200,
+    ("GET", "/audit/verify"): 200,
     ("GET", "/docs"): 200,
     ("GET", "/docs/init.js"): 200,
     ("GET", "/cards"): 200,

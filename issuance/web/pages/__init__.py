@@ -12,11 +12,13 @@ from issuance.web.pages import (
     account,
     admin,
     applications,
+    audit,
     batches,
     capture,
     cards,
     counter,
     dashboard,
+    reports,
     security,
     supervision,
 )
@@ -42,7 +44,8 @@ def font(role: str) -> FileResponse:
 def routers() -> list[APIRouter]:
     """Every page router (the app factory mounts them after the API's)."""
     return [account.router, counter.router, capture.router, applications.router, admin.router,
-            supervision.router, dashboard.router, cards.router, batches.router, fonts]
+            supervision.router, dashboard.router, cards.router, batches.router, reports.router,
+            audit.router, fonts]
 
 
 def install(app: FastAPI) -> None:

@@ -38,6 +38,8 @@ LANDINGS = (
     (Permission.MANAGE_USERS, "/admin/users", "users"),
     (Permission.VIEW_DASHBOARD, "/supervisor/dashboard", "dashboard"),
     (Permission.MANAGE_CARD_LIFECYCLE, "/cards", "cards_nav"),
+    (Permission.MANAGE_BATCHES, "/reports", "reports"),
+    (Permission.VERIFY_AUDIT, "/audit", "audit_log"),
 )
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))

@@ -1,4 +1,55 @@
 """Words of the reports screens: key -> (English, Arabic)."""
 
 WORDS: dict[str, tuple[str, str]] = {
+    "reports": ("Reports", "التقارير"),
+    "reports_daily": ("Daily production report", "تقرير الإنتاج اليومي"),
+    "reports_daily_hint": ("Applications enrolled, approved, sent to review, rejected and batched; cards "
+                           "personalized, spoiled (with reasons), printed, dispatched and delivered; per "
+                           "station, per printer and per clerk.",
+                           "الطلبات المسجلة والموافق عليها والمحالة إلى المراجعة والمرفوضة "
+                           "والمضافة إلى دفعات؛ والبطاقات المخصصة والتالفة (مع الأسباب) "
+                           "والمطبوعة والمرسلة والمسلمة؛ حسب المحطة والطابعة والموظف."),
+    "reports_day": ("Day", "اليوم"),
+    "reports_timezone": ("Days run from midnight to midnight in the time zone",
+                         "يبدأ اليوم وينتهي عند منتصف الليل بتوقيت"),
+    "reports_batch": ("Batch report", "تقرير الدفعة"),
+    "reports_batch_hint": ("Every application of the batch with its state, card number, station, spoiled "
+                           "cards and print attempts.",
+                           "كل طلبات الدفعة مع حالتها ورقم البطاقة والمحطة والبطاقات التالفة "
+                           "ومحاولات الطباعة."),
+    "reports_batch_number": ("Batch number", "رقم الدفعة"),
+    "reports_recent_batches": ("Recent batches", "أحدث الدفعات"),
+    "reports_download_pdf": ("Download PDF", "تنزيل PDF"),
+    "reports_download_csv": ("Download CSV", "تنزيل CSV"),
+    "reports_format": ("Format", "الصيغة"),
+    "reports_created": ("Created", "تاريخ الإنشاء"),
+    "reports_status": ("Status", "الوضع"),
+    "reports_error": ("The report could not be made:", "تعذر إعداد التقرير:"),
+    "audit_log": ("Audit log", "سجل التدقيق"),
+    "audit_filters": ("Filters", "عوامل التصفية"),
+    "audit_actor": ("Actor", "المنفذ"),
+    "audit_entity_type": ("Entity type", "نوع السجل"),
+    "audit_entity_id": ("Entity id", "معرف السجل"),
+    "audit_action": ("Action", "الإجراء"),
+    "audit_from": ("From (date)", "من تاريخ"),
+    "audit_to": ("To (date)", "إلى تاريخ"),
+    "audit_all_sites": ("All sites", "كل المواقع"),
+    "audit_apply": ("Apply filters", "تطبيق عوامل التصفية"),
+    "audit_reset": ("Clear filters", "مسح عوامل التصفية"),
+    "audit_seq": ("No.", "الرقم"),
+    "audit_time": ("Time (UTC)", "الوقت (UTC)"),
+    "audit_entity": ("Entity", "السجل"),
+    "audit_change": ("State change", "تغير الحالة"),
+    "audit_details": ("Details", "التفاصيل"),
+    "audit_older": ("Older entries", "إدخالات أقدم"),
+    "audit_newest": ("Newest entries", "أحدث الإدخالات"),
+    "audit_none": ("No entry matches these filters.", "لا يوجد إدخال يطابق عوامل التصفية هذه."),
+    "audit_chain": ("Chain verification", "التحقق من السلسلة"),
+    "audit_verify_now": ("Verify the chain", "تحقق من السلسلة"),
+    "audit_checking": ("Checking the chain…", "جار التحقق من السلسلة…"),
+    "audit_chain_ok": ("The chain is intact: entries checked",
+                       "السلسلة سليمة: عدد الإدخالات التي تم التحقق منها"),
+    "audit_checkpoints": ("signed checkpoints matched", "نقاط التحقق الموقعة المطابقة"),
+    "audit_chain_broken": ("The chain is BROKEN at entry", "السلسلة مكسورة عند الإدخال"),
+    "audit_broken_here": ("The chain breaks at this entry", "تنكسر السلسلة عند هذا الإدخال"),
 }
