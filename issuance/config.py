@@ -57,6 +57,9 @@ class Settings:
     registry_latency_ms: int = 0
     validate_batch_size: int = 250
     name_match_threshold: float = 0.85
+    # How often a running station writes its heartbeat; the operators' screen shows it offline
+    # after three missed beats.
+    station_heartbeat_seconds: float = 5.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from issuance.web.pages import account, admin, applications, capture, counter, security, supervision
+from issuance.web.pages import operators as operator_pages
 from printing.fonts import FONT_FILES, FontMissing, font_path
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -31,7 +32,7 @@ def font(role: str) -> FileResponse:
 def routers() -> list[APIRouter]:
     """Every page router (the app factory mounts them after the API's)."""
     return [account.router, counter.router, capture.router, applications.router, admin.router,
-            supervision.router, fonts]
+            supervision.router, operator_pages.router, fonts]
 
 
 def install(app: FastAPI) -> None:

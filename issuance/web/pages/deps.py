@@ -35,6 +35,9 @@ LANDINGS = (
     (Permission.VIEW_OWN_APPLICATIONS, "/counter/applications", "my_applications"),
     (Permission.RESOLVE_EXCEPTIONS, "/supervisor/exceptions", "exceptions"),
     (Permission.MANAGE_USERS, "/admin/users", "users"),
+    (Permission.OPERATE_STATION, "/operators/stations", "op_stations"),
+    (Permission.PRINT, "/operators/printers", "op_printers"),
+    (Permission.MANAGE_CARD_LIFECYCLE, "/supervisor/reprints", "op_reprint_approvals"),
 )
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
