@@ -191,7 +191,7 @@ def approve_request(session: Session, user: User, request_id: int) -> ReprintReq
     if request is None or card is None or not in_scope(user, card.application.site):
         raise NotFound(f"reprint request {request_id} does not exist")
     current = open_request(session, card.id)
-    if current is None or current.id != request.id:
+    if current is None or current.id != request.id or request.state != ReprintState.REQUESTED:
         raise ReprintRequestClosed(f"reprint request {request_id}: already {request.state}")
     return approve_reprint(session, card, user)
 

@@ -27,6 +27,8 @@ C = CardState
 DONE = (C.LOCKED, C.PRINTED, C.ISSUED, C.ACTIVE, C.SUSPENDED, C.REVOKED, C.EXPIRED)
 # Heartbeats a station may miss before the screen shows it offline.
 MISSED_BEATS = 3
+# The step a station that stopped on purpose leaves behind (a crashed one just stops beating).
+STOPPED = "stopped"
 
 
 def aware(moment: dt.datetime) -> dt.datetime:
@@ -57,6 +59,12 @@ def record_beat(session: Session, station_id: int, *, card_present: bool, card_i
     if row is None:
         raise NotFound(f"station {station_id} does not exist")
     return waiting_request(row[0], row[1])
+
+
+def record_stop(session: Session, station_id: int) -> None:
+    """The station process ended on purpose: shown stopped at once, not only once its beats are missed."""
+    session.execute(update(Station).where(Station.id == station_id).values(
+        seen_at=utcnow(), card_present=False, current_card_id=None, current_step=STOPPED))
 
 
 def record_self_test(session: Session, station_id: int, token: str, result: dict[str, Any],
@@ -121,6 +129,7 @@ class StationView:
     site: str
     reader: str
     online: bool
+    stopped: bool
     seen_at: dt.datetime | None
     card_present: bool
     document_number: str | None
@@ -162,10 +171,11 @@ def station_views(session: Session, user: User, offline_after: float,
     views = []
     for s in stations:
         seen = aware(s.seen_at) if s.seen_at else None
-        online = seen is not None and (now - seen).total_seconds() <= offline_after
+        stopped = s.current_step == STOPPED
+        online = seen is not None and (now - seen).total_seconds() <= offline_after and not stopped
         number, app_number = current.get(s.current_card_id or 0, (None, None))
         views.append(StationView(
-            s.code, s.site, s.reader, online, seen, bool(s.card_present) and online,
+            s.code, s.site, s.reader, online, stopped, seen, bool(s.card_present) and online,
             number if online else None, app_number if online else None, s.current_step if online else None,
             *counts[s.id], waiting_request(s.self_test_requested_at, s.self_test_result) is not None,
             aware(s.self_test_requested_at) if s.self_test_requested_at else None, s.self_test_result))

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from issuance.runtime import Runtime
-from issuance.station_status import record_beat, record_self_test
+from issuance.station_status import record_beat, record_self_test, record_stop
 from issuance.transitions import Actor
 from personalization.station.monitor import StationStatus
 from personalization.station.self_test import SelfTestReport
@@ -39,3 +39,7 @@ class DbStatusBoard:
     def self_tested(self, token: str, report: SelfTestReport) -> None:
         with self.rt.db.transaction() as s:
             record_self_test(s, self.station_id, token, report.to_json(), self.actor)
+
+    def stopped(self) -> None:
+        with self.rt.db.transaction() as s:
+            record_stop(s, self.station_id)

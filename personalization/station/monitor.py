@@ -39,6 +39,10 @@ class StatusBoard(Protocol):
         """Record the answer to the self-test request `token`."""
         ...
 
+    def stopped(self) -> None:
+        """The station stopped on purpose (not a silent crash): no card, no job, not running."""
+        ...
+
 
 class Monitor:
     """Keeps the board up to date for one station; `update` from the loop, heartbeats from a thread."""
@@ -113,12 +117,18 @@ class Monitor:
                     self._write()
 
     def stop(self) -> None:
-        """Answer a self-test already asked for, then stop beating."""
+        """Answer a self-test already asked for, stop beating, and say so on the board."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        with self._lock:
+            self.status = StationStatus()
+            try:
+                self.board.stopped()
+            except Exception:
+                log.exception("station stop could not be recorded")
 
     def __enter__(self) -> Monitor:
         self.start()

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from issuance.batches import create_batch
+from issuance.config import Settings
 from issuance.db import Database
 from issuance.equipment import add_printer, add_station
 from issuance.models import Application, Card, Role, Station, User
 from issuance.sites import ensure_site
 from issuance.states import ApplicationState, CardState
 from issuance.transitions import Actor, allocate_card, move, move_many
+from issuance.web.app import create_app
 from tests.factories import make_applications, make_user
 from tests.keys.conftest import quick_scrypt, softhsm  # noqa: F401  (fixtures)
 from tests.personalization.conftest import pcscd, slot  # noqa: F401  (fixtures)
 from tests.station.conftest import keystore_kind, stage, stage_settings  # noqa: F401  (fixtures)
+from tests.web.pages import sign_in
 
 A, C = ApplicationState, CardState
 ACTOR = Actor("test", "HQ")
@@ -29,12 +34,30 @@ CHIP_MOVES = ((C.ALLOCATED, C.ENCODING), (C.ENCODING, C.ENCODED), (C.ENCODED, C.
               (C.VERIFIED, C.LOCKED))
 
 
+class People(dict[str, User]):
+    """The floor's people, each made on first mention (password hashing is slow by design)."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+
+    def __missing__(self, name: str) -> User:
+        role, site = PEOPLE[name]
+        self[name] = user = make_user(self.db, name, role, site)
+        return user
+
+
 @dataclass
 class Floor:
     """The database and who works on it."""
 
     db: Database
-    users: dict[str, User]
+    users: People
+
+    def sign_in(self, client: TestClient, name: str) -> str:
+        """Sign `name` in on the client (made first if needed); the session's CSRF token."""
+        self.users[name]
+        return sign_in(client, name)
 
     def station_id(self, code: str) -> int:
         with self.db.session() as s:
@@ -77,9 +100,16 @@ def equip(db: Database, site: str, stations: list[str], printers: list[str]) -> 
 
 
 @pytest.fixture
+def web(settings: Settings) -> Iterator[TestClient]:
+    """The web app without its lifespan: no embedded worker thread prints (or reconciles) behind the test."""
+    app = create_app(settings)
+    yield TestClient(app)
+    app.state.runtime.close()
+
+
+@pytest.fixture
 def floor(db: Database) -> Floor:
     """HQ with stations S1, S2 and printers P1, P2; EAST with station E1 and printer Q1."""
     equip(db, "HQ", ["S1", "S2"], ["P1", "P2"])
     equip(db, "EAST", ["E1"], ["Q1"])
-    users = {name: make_user(db, name, role, site) for name, (role, site) in PEOPLE.items()}
-    return Floor(db, users)
+    return Floor(db, People(db))

@@ -20,10 +20,12 @@ from personalization.station.loop import Job
 from personalization.station.monitor import Monitor, StationStatus
 from personalization.station.result import Step, StepOutcome
 from personalization.station.self_test import Check, SelfTestReport
+from personalization.vpcd import VirtualReaderSlot
 from tests.factories import make_user
 from tests.operators.conftest import Floor
 from tests.personalization.conftest import REPO
 from tests.station.conftest import OPERATOR, Stage, batched_applications, card_rows, station_env
+from tests.station.test_station_pcsc import remove_when_locked, run_station, stalling
 from tests.web.pages import sign_in
 from workers.personalization import enqueue_personalization
 from workers.station import open_station
@@ -87,10 +89,10 @@ def test_the_station_loop_reports_each_step_and_the_page_shows_it(stage: Stage, 
     assert app_number in cell(body, "job") and str(card.document_number) in cell(body, "job")
     after = station_row(stage)
     assert after.seen_at is not None and (after.card_present, after.current_card_id, after.current_step) == (
-        False, None, None)
+        False, None, "stopped")
     cls, body = station_rows(client)["S1"]
-    assert cls == "online" and cell(body, "done") == "1" and cell(body, "spoiled") == "0"
-    assert cell(body, "step") == "waiting for work"
+    assert cls == "offline" and cell(body, "status") == "stopped"
+    assert cell(body, "done") == "1" and cell(body, "spoiled") == "0"
 
 
 def test_heartbeats_are_one_update_and_never_audited(floor: Floor) -> None:
@@ -114,7 +116,7 @@ def test_a_stale_station_is_shown_offline_and_a_fresh_one_online(floor: Floor, c
             current_step="write_lds"))
         s.execute(update(Station).where(Station.code == "S2").values(
             seen_at=now, card_present=True, current_card_id=card_id, current_step="verify"))
-    sign_in(client, "op1")
+    floor.sign_in(client, "op1")
     english(client)
     rows = station_rows(client)
     assert set(rows) == {"S1", "S2"}  # EAST's station is not HQ's operator's to see
@@ -125,7 +127,7 @@ def test_a_stale_station_is_shown_offline_and_a_fresh_one_online(floor: Floor, c
     fresh_cls, fresh = rows["S2"]
     assert fresh_cls == "online" and cell(fresh, "step") == "reading back and verifying"
     assert floor.number(card_id) in cell(fresh, "job")
-    sign_in(client, "op2")
+    floor.sign_in(client, "op2")
     english(client)
     [(cls, body)] = station_rows(client).values()
     assert cls == "offline" and cell(body, "status") == "never seen"
@@ -185,7 +187,36 @@ def test_station_run_command_beats_and_answers_a_self_test(stage: Stage, client:
     assert row.seen_at is not None and row.self_test_result is not None
     assert row.self_test_result["passed"] is True
     cls, body = station_rows(client)["S1"]
-    assert cls == "online" and 'class="pass"' in body
+    assert cell(body, "status") == "متوقفة" and 'class="pass"' in body  # Arabic: the default language
+
+
+@pytest.mark.pcsc
+def test_the_page_follows_a_station_process_on_a_pcsc_reader(stage: Stage, slot: VirtualReaderSlot,
+                                                             client: TestClient) -> None:
+    """`station run --reader` through pcscd and vpcd: the card stalls mid-write; the page shows it."""
+    [app_id] = batched_applications(stage.rt, 1)
+    sign_in(client, OPERATOR)
+    english(client)
+    card = stalling(stage, 0x7011)
+    slot.insert(card)
+    station = run_station(stage, "--once")
+    try:
+        assert card.stalled.wait(60), station.communicate(timeout=5)[0]
+        cls, body = station_rows(client)["S1"]
+        card.release.set()
+        threading.Thread(target=remove_when_locked, args=(slot, card)).start()  # the operator
+        output, _ = station.communicate(timeout=60)
+    finally:
+        card.release.set()
+        if station.poll() is None:
+            station.kill()
+    assert station.returncode == 0, output
+    [row] = card_rows(stage.rt, app_id)
+    assert cls == "online" and cell(body, "card-present") == "yes"
+    assert cell(body, "step") == "writing the document data" and str(row.document_number) in cell(body, "job")
+    cls, body = station_rows(client)["S1"]  # the station stopped after its one card
+    assert cls == "offline" and (cell(body, "status"), cell(body, "card-present"), cell(body, "done")) == (
+        "stopped", "no", "1")
 
 
 def _csrf(client: TestClient) -> str:
@@ -202,6 +233,7 @@ class FlakyBoard:
         self.failures, self.token = failures, token
         self.beats: list[StationStatus] = []
         self.answers: list[tuple[str, bool]] = []
+        self.stops = 0
 
     def beat(self, status: StationStatus) -> str | None:
         if self.failures:
@@ -212,6 +244,9 @@ class FlakyBoard:
 
     def self_tested(self, token: str, report: SelfTestReport) -> None:
         self.answers.append((token, report.passed))
+
+    def stopped(self) -> None:
+        self.stops += 1
 
 
 def _report() -> SelfTestReport:
@@ -240,18 +275,18 @@ def test_the_monitor_thread_answers_a_request_seen_at_start_before_stopping() ->
     monitor = Monitor(board, lambda: ran.set() or _report(), every=3600)
     with monitor:
         pass
-    assert ran.is_set() and board.answers == [("t2", True)]
+    assert ran.is_set() and board.answers == [("t2", True)] and board.stops == 1
 
 
 @pytest.mark.parametrize("junk", ["S%201", "x" * 41, "S1;drop", "%00"])
 def test_junk_station_codes_get_a_clear_4xx(floor: Floor, client: TestClient, junk: str) -> None:
-    csrf = sign_in(client, "op1")
+    csrf = floor.sign_in(client, "op1")
     r = client.post(f"/operators/stations/{junk}/self-test", data={"csrf_token": csrf})
     assert r.status_code == 422 and "code" in r.text
 
 
 def test_unknown_and_other_sites_stations_are_not_found(floor: Floor, client: TestClient) -> None:
-    csrf = sign_in(client, "op1")
+    csrf = floor.sign_in(client, "op1")
     for code in ("E1", "NOPE"):
         r = client.post(f"/operators/stations/{code}/self-test", data={"csrf_token": csrf})
         assert r.status_code == 404 and f"station {code} does not exist" in r.text
@@ -268,7 +303,7 @@ def test_cards_done_and_spoiled_today_count_this_station_only(floor: Floor, clie
         s.execute(update(Card).where(Card.id == done[0]).values(state="spoiled"))
         s.execute(update(Card).where(Card.id == done[1]).values(
             state="spoiled", updated_at=utcnow() - dt.timedelta(days=2)))
-    sign_in(client, "op1")
+    floor.sign_in(client, "op1")
     rows = station_rows(client)
     assert (cell(rows["S1"][1], "done"), cell(rows["S1"][1], "spoiled")) == ("1", "1")
     assert (cell(rows["S2"][1], "done"), cell(rows["S2"][1], "spoiled")) == ("1", "0")

@@ -7,6 +7,7 @@ supervisor approves reprints asked for by someone else (four eyes).
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
@@ -48,6 +49,11 @@ def when(moment: dt.datetime | None) -> str:
         return ""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
     return aware.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def printable(text: str) -> str:
+    """What a refused form gives back to its field: the text without control characters."""
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
 
 
 def labeller(words: Words) -> Any:
@@ -121,7 +127,7 @@ def reprint(request: Request, v: Printing, session: Db, jobs: Jobs, card: Field 
     except REFUSED as exc:
         status = refusal_status(exc)
         return _printers(request, v, session, jobs, "operators/printers.html", status, error=str(exc),
-                         card=card[:20], reason=reason[:500])
+                         card=printable(card)[:20], reason=printable(reason)[:500])
     return see_other("/operators/printers?asked=1")
 
 

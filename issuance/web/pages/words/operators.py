@@ -11,6 +11,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "op_online": ("online", "متصلة"),
     "op_offline": ("offline", "غير متصلة"),
     "op_never_seen": ("never seen", "لم تتصل قط"),
+    "op_stopped": ("stopped", "متوقفة"),
     "op_last_heartbeat": ("Last heartbeat", "آخر اتصال"),
     "op_card_present": ("Card in reader", "بطاقة في القارئ"),
     "op_current_job": ("Current job", "المهمة الحالية"),
