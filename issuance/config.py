@@ -59,6 +59,9 @@ class Settings:
     name_match_threshold: float = 0.85
     # Where a day starts and ends for reports (an IANA time zone name, e.g. "Asia/Amman").
     timezone: str = "UTC"
+    # How often a running station writes its heartbeat; the operators' screen shows it offline
+    # after three missed beats.
+    station_heartbeat_seconds: float = 5.0
     extra: dict[str, Any] = field(default_factory=dict)
     # Hours an application may stay in one state before the dashboard marks it overdue
     # (per-state overrides: an `ageing_limits` table of state = hours).

@@ -43,7 +43,11 @@ def _private_sqlite_file(path: Path) -> None:
     # The file holds personal data: create it 0600 before SQLite does (SQLite keeps the mode
     # for its -wal and -shm companions).
     path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    # Never open an existing file outside SQLite: closing any descriptor of it drops every POSIX
+    # lock this process holds on it, SQLite's own included, and another process then believes it
+    # is alone, checkpoints and removes the WAL under our open connections (stale reads for good).
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     os.chmod(path, 0o600)
 
 

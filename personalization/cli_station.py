@@ -11,16 +11,11 @@ from typing import Any, Protocol
 
 import click
 
-from personalization.protocol.kdf import GP_TEST_KEY
-from personalization.station import specimen, training_pki
 from personalization.station.loop import Job, Observer
-from personalization.station.result import PersonalizationError, Step, StepOutcome
-from personalization.station.steps import CardOrder, personalize
+from personalization.station.result import Step, StepOutcome
+from personalization.station.self_test import specimen_run
 from personalization.status_words import TransportError
-from personalization.transport.base import Transport
-from personalization.transport.in_process import InProcessTransport
 from personalization.transport.pcsc import PcscTransport
-from personalization.virtual_card import VirtualCard
 
 
 def _report(step: Step, outcome: StepOutcome | None) -> None:
@@ -40,19 +35,14 @@ def self_test(reader: str | None) -> None:
 
     Training stock only: the card's keys come from the public GlobalPlatform test key.
     """
-    pki = training_pki.generate(GP_TEST_KEY)
-    order = CardOrder(specimen.document(), specimen.holder())
-    transport: Transport = (PcscTransport(reader) if reader is not None
-                            else InProcessTransport(VirtualCard.blank(1, GP_TEST_KEY)))
     try:
-        with transport:
-            result = personalize(transport, pki, order, _report)
-    except PersonalizationError as exc:
-        click.echo(f"self-test FAILED at {exc.step.value}: {exc}")
-        sys.exit(1)
+        report = specimen_run(PcscTransport(reader) if reader is not None else None, _report)
     except TransportError as exc:
         raise click.ClickException(f"no card to test: {exc}") from exc
-    click.echo(f"self-test passed: card {result.serial}, {result.apdus} APDUs")
+    if not report.passed:
+        click.echo(f"self-test FAILED at {report.failure}")
+        sys.exit(1)
+    click.echo(f"self-test passed: card {report.serial}, {report.apdus} APDUs")
 
 
 def step_progress(label: Callable[[Job], str]) -> tuple[Observer, Callable[[], None]]:

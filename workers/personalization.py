@@ -147,6 +147,11 @@ class DbJobSource:
     def stop(self) -> None:
         self._stop.set()
 
+    def card_of(self, job_id: str) -> int | None:
+        """The card row of a job this source claimed and has not reported yet."""
+        claim = self._claims.get(job_id)
+        return claim.card_id if claim is not None else None
+
     # --- claim ---------------------------------------------------------------------------
     def claim(self) -> Job | None:
         """The next application of this station's queue, claimed with a new card; None when none comes."""

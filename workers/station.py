@@ -19,23 +19,38 @@ from issuance.runtime import Runtime
 from personalization.cli_station import step_progress, stop_on_interrupt
 from personalization.station.feeders import CardFeeder, ReaderFeeder, StockFeeder
 from personalization.station.keystore_pki import station_pki
-from personalization.station.loop import Observer, StationLoop
+from personalization.station.loop import LoopStats, Observer, StationLoop
+from personalization.station.monitor import Monitor
+from personalization.station.self_test import station_self_test
 from workers.personalization import DbJobSource
 from workers.queues import JobQueue, open_queue
+from workers.station_board import DbStatusBoard
 
 MASTER_KEY_LABEL = "scp03-master-1"  # `issuance pki issue-master-key`'s default
 
 
 @dataclass
 class Station:
-    """A station's loop and its job source, stopped together (Ctrl-C: after the current card)."""
+    """A station's loop, its job source and its monitor, stopped together (Ctrl-C: after the current card)."""
 
     loop: StationLoop
     source: DbJobSource
+    monitor: Monitor
 
     def stop(self) -> None:
         self.source.stop()
         self.loop.stop()
+
+    def run(self, once: bool = False) -> LoopStats:
+        """The loop, with heartbeats (and self-tests when asked) from the monitor's thread meanwhile."""
+        with self.monitor:
+            return self.loop.run(once)
+
+
+def _monitor(rt: Runtime, source: DbJobSource, feeder: CardFeeder) -> Monitor:
+    reader = feeder.transport.reader_name if isinstance(feeder, ReaderFeeder) else None
+    board = DbStatusBoard(rt, source.station_id, source.actor, source.card_of)
+    return Monitor(board, lambda: station_self_test(reader), rt.settings.station_heartbeat_seconds)
 
 
 def open_station(rt: Runtime, jobs: JobQueue, keystore: Keystore, code: str, feeder: CardFeeder, *,
@@ -45,7 +60,8 @@ def open_station(rt: Runtime, jobs: JobQueue, keystore: Keystore, code: str, fee
     keystore.derive_scp03(master_label, b"\x00")  # an unusable master key fails here, in one line
     pki, signer = station_pki(rt.db, keystore, PkiDirectory(pki_folder(rt.settings)), master_label)
     source = DbJobSource(rt, jobs, code, signer.label_of, wait, operator)
-    return Station(StationLoop(source, feeder, pki, observer, card_timeout), source)
+    monitor = _monitor(rt, source, feeder)
+    return Station(StationLoop(source, feeder, pki, observer, card_timeout, monitor), source, monitor)
 
 
 @click.command("run")
@@ -76,6 +92,6 @@ def run(ctx: click.Context, code: str, reader: str | None, stock: Path | None, o
     except (KeystoreError, LookupError) as exc:
         raise click.ClickException(str(exc).strip("'\"")) from None
     with stop_on_interrupt(station):
-        stats = station.loop.run(once)
+        stats = station.run(once)
     close()
     click.echo(f"station {code}: {stats.personalized} personalized, {stats.spoiled} spoiled")

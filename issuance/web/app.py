@@ -9,7 +9,17 @@ from fastapi import APIRouter, FastAPI
 
 from enrollment.api import router as enrollment
 from issuance.config import Settings, load_settings
-from issuance.web import account, errors, lifecycle, metrics, pages, queues_dashboard, security, supervisor
+from issuance.web import (
+    account,
+    errors,
+    lifecycle,
+    metrics,
+    operators,
+    pages,
+    queues_dashboard,
+    security,
+    supervisor,
+)
 from issuance.web.deps import WebRuntime
 from workers.pipeline import QueuePipeline
 from workers.queues import VALIDATE, EmbeddedQueue, open_queue
@@ -18,7 +28,8 @@ from workers.worker import QueueThread
 
 def stage_routers() -> list[APIRouter]:
     """The core router and every stage's, then the pages'."""
-    return [account.router, enrollment, supervisor.router, lifecycle.router, *pages.routers()]
+    return [account.router, enrollment, supervisor.router, lifecycle.router, operators.router,
+            *pages.routers()]
 
 
 def create_app(settings: Settings | None = None, routers: list[APIRouter] | None = None) -> FastAPI:

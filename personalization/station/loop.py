@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from personalization.station.feeders import IDLE, CardFeeder
+from personalization.station.feeders import IDLE, CardFeeder, Outcome
+from personalization.station.monitor import Monitor
 from personalization.station.ports import StationPki
 from personalization.station.result import PersonalizationError, PersonalizationResult, Step, StepOutcome
 from personalization.station.steps import CardOrder, Personalizer
@@ -40,6 +41,8 @@ class JobSource(Protocol):
     def failed(self, job: Job, error: PersonalizationError, result: PersonalizationResult) -> None: ...
 
 
+# What the monitor shows once a card is finished, until the card is taken out.
+DONE, SPOILED = "done", "spoiled"
 Observer = Callable[[Job, Step, StepOutcome | None], None]
 
 
@@ -53,12 +56,14 @@ class StationLoop:
     """Runs until stop() (e.g. from a Ctrl-C handler), no job, no card in card_timeout, or one card (once)."""
 
     def __init__(self, source: JobSource, feeder: CardFeeder, pki: StationPki,
-                 observer: Observer | None = None, card_timeout: float | None = None) -> None:
+                 observer: Observer | None = None, card_timeout: float | None = None,
+                 monitor: Monitor | None = None) -> None:
         self.source = source
         self.feeder = feeder
         self.pki = pki
         self.observer = observer
         self.card_timeout = card_timeout
+        self.monitor = monitor
         self.stats = LoopStats()
         self._stop = threading.Event()
 
@@ -81,14 +86,23 @@ class StationLoop:
                 return transport
         return None
 
+    def _report(self, **changes: object) -> None:
+        if self.monitor is not None:
+            self.monitor.update(**changes)
+
+    def _release(self, transport: Transport, outcome: Outcome) -> None:
+        self.feeder.release(transport, outcome)
+        self._report(card_present=False, job_id=None, step=None)
+
     def run(self, once: bool = False) -> LoopStats:
         while not self._stop.is_set():
             transport = self._wait_for_card()
             if transport is None:
                 break
+            self._report(card_present=True)
             job = self.source.claim()
             if job is None:
-                self.feeder.release(transport, "unused")
+                self._release(transport, "unused")
                 break
             self._one(job, transport)
             if once:
@@ -97,6 +111,8 @@ class StationLoop:
 
     def _one(self, job: Job, transport: Transport) -> None:
         def observe(step: Step, outcome: StepOutcome | None) -> None:
+            if outcome is None:
+                self._report(job_id=job.job_id, step=step.value)
             if self.observer:
                 self.observer(job, step, outcome)
 
@@ -106,9 +122,11 @@ class StationLoop:
             result = personalizer.run(job.order)
         except PersonalizationError as exc:
             self.source.failed(job, exc, personalizer.result)
-            self.feeder.release(transport, "spoiled")
+            self._report(step=SPOILED)
+            self._release(transport, "spoiled")
             self.stats.spoiled += 1
             return
         self.source.succeeded(job, result)
-        self.feeder.release(transport, "personalized")
+        self._report(step=DONE)
+        self._release(transport, "personalized")
         self.stats.personalized += 1

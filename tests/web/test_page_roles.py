@@ -84,6 +84,14 @@ ALLOWED: dict[tuple[str, str], int] = {
     ("POST", "/cards/handover"): 422,
     ("GET", "/cards/{card_id}"): 404,
     ("POST", "/cards/{card_id}/{action}"): 404,
+    ("GET", "/operators/stations"): 200,
+    ("GET", "/operators/stations/live"): 200,
+    ("POST", "/operators/stations/{code}/self-test"): 404,  # no station in this test's database
+    ("GET", "/operators/printers"): 200,
+    ("GET", "/operators/printers/live"): 200,
+    ("POST", "/operators/printers/reprints"): 422,
+    ("GET", "/supervisor/reprints"): 200,
+    ("POST", "/supervisor/reprints/{request_id}/approve"): 404,
 }
 # The API's documentation is public, like the schema it shows (served from local files).
 DOCS = {("GET", "/docs"): 200, ("GET", "/docs/init.js"): 200}
@@ -123,7 +131,8 @@ def _path(path: str, drafts: list[int], target_user: int) -> str:
     # The cancel form erases its draft: it gets one of its own.
     draft = drafts[1] if path.endswith("/cancel") else drafts[0]
     return (path.replace("{application_id}", str(draft)).replace("{user_id}", str(target_user))
-            .replace("{role}", "arabic").replace("{card_id}", "1").replace("{action}", "activate"))
+            .replace("{role}", "arabic").replace("{card_id}", "1").replace("{action}", "activate")
+            .replace("{code}", "S1").replace("{request_id}", "1"))
 
 
 @pytest.mark.parametrize("role", [*Role, None], ids=[*(r.value for r in Role), "anonymous"])

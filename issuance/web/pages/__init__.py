@@ -22,6 +22,7 @@ from issuance.web.pages import (
     security,
     supervision,
 )
+from issuance.web.pages import operators as operator_pages
 from printing.fonts import FONT_FILES, FontMissing, font_path
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -45,7 +46,7 @@ def routers() -> list[APIRouter]:
     """Every page router (the app factory mounts them after the API's)."""
     return [account.router, counter.router, capture.router, applications.router, admin.router,
             supervision.router, dashboard.router, cards.router, batches.router, reports.router,
-            audit.router, fonts]
+            audit.router, operator_pages.router, fonts]
 
 
 def install(app: FastAPI) -> None:

@@ -40,6 +40,9 @@ LANDINGS = (
     (Permission.MANAGE_CARD_LIFECYCLE, "/cards", "cards_nav"),
     (Permission.MANAGE_BATCHES, "/reports", "reports"),
     (Permission.VERIFY_AUDIT, "/audit", "audit_log"),
+    (Permission.OPERATE_STATION, "/operators/stations", "op_stations"),
+    (Permission.PRINT, "/operators/printers", "op_printers"),
+    (Permission.MANAGE_CARD_LIFECYCLE, "/supervisor/reprints", "op_reprint_approvals"),
 )
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
