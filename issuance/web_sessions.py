@@ -56,9 +56,10 @@ def open_session(session: Session, user: User, address: str = "", *, idle_minute
 
 
 def find_session(
-    session: Session, token: str, *, idle_minutes: int = IDLE_MINUTES, now: dt.datetime | None = None
+    session: Session, token: str, *, idle_minutes: int = IDLE_MINUTES, now: dt.datetime | None = None,
+    touch: bool = True,
 ) -> WebSession | None:
-    """The live session a cookie token names, refreshed; None (and the row removed) once it expired."""
+    """The live session a cookie token names, refreshed unless `touch` is off; None once it expired."""
     if not token:
         return None
     row = session.get(WebSession, _digest(token))
@@ -70,7 +71,7 @@ def find_session(
     if idle or too_old:
         session.delete(row)
         return None
-    if now - _aware(row.last_seen) > dt.timedelta(seconds=TOUCH_SECONDS):
+    if touch and now - _aware(row.last_seen) > dt.timedelta(seconds=TOUCH_SECONDS):
         row.last_seen = now
     return row
 

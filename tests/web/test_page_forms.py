@@ -125,6 +125,33 @@ def test_idle_session_expires(db: Database, client: TestClient) -> None:
         assert s.scalar(select(func.count()).select_from(WebSession)) == 1
 
 
+def test_a_screens_polling_does_not_keep_an_idle_session_alive(db: Database, client: TestClient) -> None:
+    make_user(db, "sara", Role.SUPERVISOR)
+    sign_in(client, "sara")
+    page = client.get("/supervisor/dashboard").text
+    assert """hx-headers='{"X-Poll": "1"}'""" in page  # the figures fragment polls as a poll
+
+    def age(minutes: int) -> dt.datetime:
+        then = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
+        with db.transaction() as s:
+            s.scalars(select(WebSession)).one().last_seen = then
+        return then
+
+    def last_seen() -> dt.datetime:
+        with db.session() as s:
+            seen = s.scalars(select(WebSession)).one().last_seen
+        return seen if seen.tzinfo else seen.replace(tzinfo=dt.UTC)
+
+    then = age(10)
+    assert client.get("/supervisor/dashboard/figures", headers={"X-Poll": "1"}).status_code == 200
+    assert abs(last_seen() - then) < dt.timedelta(seconds=1)
+    assert client.get("/supervisor/dashboard/figures").status_code == 200
+    assert last_seen() - then > dt.timedelta(minutes=9)
+    age(16)
+    r = client.get("/supervisor/dashboard/figures", headers={"X-Poll": "1"}, follow_redirects=False)
+    assert r.status_code in (303, 401) or "/sign-in" in r.headers.get("location", "")
+
+
 def test_api_documentation_is_served_locally_under_the_same_policy(client: TestClient) -> None:
     docs = client.get("/docs")
     assert docs.status_code == 200 and "script-src 'self'" in docs.headers["content-security-policy"]

@@ -30,6 +30,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PASSWORD_FREE = frozenset({"/password", "/sign-out", "/language"})
 
 # Where each permission's screens start, in the order the navigation lists them.
+POLL_HEADER = "X-Poll"  # set by the pages' polling fragments (hx-headers)
 LANDINGS = (
     (Permission.ENROLL, "/counter/new", "new_application"),
     (Permission.VIEW_OWN_APPLICATIONS, "/counter/applications", "my_applications"),
@@ -93,7 +94,9 @@ def visit(request: Request, session: Db, rt: Rt) -> Visit:
     """The signed-in user behind the session cookie, or SignInRequired."""
     # A writing transaction: the session's last_seen is refreshed, or the expired row removed.
     with committing(session):
-        row = find_session(session, request.cookies.get(SESSION_COOKIE, ""), idle_minutes=idle_minutes(rt))
+        # A screen's own polling is not the user at work: it must not keep an idle session alive.
+        row = find_session(session, request.cookies.get(SESSION_COOKIE, ""), idle_minutes=idle_minutes(rt),
+                           touch=request.headers.get(POLL_HEADER) != "1")
     user = session.get(User, row.user_id) if row else None
     if row is None or user is None or not user.active:
         raise SignInRequired()
