@@ -16,8 +16,6 @@ from sqlalchemy import select
 from issuance.cli.main import main
 from issuance.models import Application, Card, Revocation, Role
 from issuance.pki import pki_folder
-from issuance.states import ApplicationState, CardState
-from issuance.transitions import Actor, move
 from tests.factories import TEST_PASSWORD, make_user
 from tests.keys.conftest import quick_scrypt  # noqa: F401  (fixture)
 from tests.lifecycle.conftest import signature_png
@@ -26,14 +24,12 @@ from tests.station.conftest import (  # noqa: F401  (fixtures)
     batched_applications,
     card_rows,
     keystore_kind,
+    printed_by_moves,
     stage,
     stage_settings,
     station_env,
 )
 from workers.personalization import enqueue_personalization
-
-A, C = ApplicationState, CardState
-PRINTER = Actor("printer", "HQ")
 
 
 def _cli(stage: Stage, *args: str) -> Result:  # noqa: F811
@@ -49,10 +45,7 @@ def _personalized_and_printed(stage: Stage, tmp_path: Path) -> Card:  # noqa: F8
     stats = stage.station(stage.stock(tmp_path / "stock", [1])).loop.run()
     assert stats.personalized == 1
     [card] = card_rows(stage.rt, app_id)
-    with stage.rt.db.transaction() as s:  # what the print stage records for a printed card
-        move(s, Card, card.id, C.PRINTED, PRINTER, expected=C.LOCKED)
-        for before, after in ((A.PERSONALIZED, A.PRINTING), (A.PRINTING, A.PRINTED)):
-            move(s, Application, app_id, after, PRINTER, expected=before)
+    printed_by_moves(stage.rt, card.id)
     [card] = card_rows(stage.rt, app_id)
     return card
 

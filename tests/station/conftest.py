@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from issuance.batches import create_batch
 from issuance.biometrics import ImageMeta, store_biometric
@@ -25,8 +26,9 @@ from issuance.pki.bootstrap import DEMO_ADMINS
 from issuance.pki.ceremony import init_pki, issue_master_key
 from issuance.pki.store import PkiDirectory
 from issuance.runtime import Runtime
-from issuance.states import ApplicationState
-from issuance.transitions import Actor, move_many
+from issuance.states import ApplicationState, CardState
+from issuance.transitions import Actor, move, move_many
+from issuance.vault import Vault
 from personalization.station.feeders import CardFeeder, StockFeeder
 from personalization.station.specimen import jpeg
 from personalization.virtual_card import VirtualCard
@@ -36,8 +38,9 @@ from tests.personalization.conftest import pcscd, slot  # noqa: F401  (fixtures)
 from workers.queues import JobQueue, open_queue
 from workers.station import MASTER_KEY_LABEL, Station, open_station
 
-A = ApplicationState
+A, C = ApplicationState, CardState
 ACTOR = Actor("test", "HQ")
+PRINTER = Actor("printer", "HQ")
 
 
 OPERATOR = "op1"  # who `issuance station run --as` signs in
@@ -69,6 +72,15 @@ class Stage:
         return open_station(self.rt, self.jobs, self.keystore, "S1", feeder, card_timeout=card_timeout)
 
 
+def printed_by_moves(rt: Runtime, card_id: int) -> None:
+    """What the print stage records for a printed card: the locked card and its application printed."""
+    with rt.db.transaction() as s:
+        card = s.get_one(Card, card_id)
+        move(s, Card, card_id, C.PRINTED, PRINTER, expected=C.LOCKED)
+        for before, after in ((A.PERSONALIZED, A.PRINTING), (A.PRINTING, A.PRINTED)):
+            move(s, Application, card.application_id, after, PRINTER, expected=before)
+
+
 def mrz_name(surname: str, given: str) -> str:
     """A reviewed TD1 name from Latin names (what the clerk confirms at enrollment)."""
     def part(text: str) -> str:
@@ -84,6 +96,17 @@ def _png_signature() -> bytes:
     return buffer.getvalue()
 
 
+def ready_for_chip(s: Session, vault: Vault, ids: list[int]) -> None:
+    """What a station needs of these applications: a reviewed MRZ name, a chip photo and a signature."""
+    for applicant in s.scalars(select(Applicant).where(Applicant.application_id.in_(ids))):
+        applicant.mrz_name = mrz_name(applicant.surname_latin, applicant.given_names_latin)
+    for app_id in ids:
+        store_biometric(s, vault, app_id, BiometricKind.CHIP_PHOTO, jpeg((240, 320), 12_000),
+                        ImageMeta("image/jpeg", 240, 320), "test", quality_passed=True)
+        store_biometric(s, vault, app_id, BiometricKind.SIGNATURE, _png_signature(),
+                        ImageMeta("image/png", 300, 80), "test")
+
+
 def batched_applications(rt: Runtime, count: int, seed: int = 1) -> list[int]:
     """`count` applications with a reviewed MRZ name, chip photo and signature, batched for S1."""
     clerk = make_user(rt.db, "clerk1", Role.CLERK)
@@ -92,13 +115,7 @@ def batched_applications(rt: Runtime, count: int, seed: int = 1) -> list[int]:
     with rt.db.transaction() as s:
         add_station(s, "S1", "HQ", "", actor="test")
         add_printer(s, "P1", "HQ", "folder", str(rt.settings.data_dir / "spool"), actor="test")
-        for applicant in s.scalars(select(Applicant).where(Applicant.application_id.in_(ids))):
-            applicant.mrz_name = mrz_name(applicant.surname_latin, applicant.given_names_latin)
-        for app_id in ids:
-            store_biometric(s, rt.vault, app_id, BiometricKind.CHIP_PHOTO, jpeg((240, 320), 12_000),
-                            ImageMeta("image/jpeg", 240, 320), "test", quality_passed=True)
-            store_biometric(s, rt.vault, app_id, BiometricKind.SIGNATURE, _png_signature(),
-                            ImageMeta("image/png", 300, 80), "test")
+        ready_for_chip(s, rt.vault, ids)
         for before, after in ((A.DRAFT, A.SUBMITTED), (A.SUBMITTED, A.VALIDATING),
                               (A.VALIDATING, A.APPROVED)):
             move_many(s, Application, ids, after, ACTOR, expected=before)
