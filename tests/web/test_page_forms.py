@@ -357,3 +357,11 @@ def test_review_names_codes_in_words(db: Database, client: TestClient) -> None:
     client.post("/language", data={"csrf_token": csrf, "language": "en"})
     page = client.get(f"/counter/applications/{draft}/review").text
     assert "First card" in page and ("Male" in page or "Female" in page)
+
+
+def test_the_header_writes_role_and_site_with_each_languages_comma(db: Database, client: TestClient) -> None:
+    make_user(db, "sara", Role.SUPERVISOR)
+    csrf = sign_in(client, "sara")
+    assert 'مشرف، <span dir="ltr">HQ</span>' in client.get("/").text  # Arabic is the default
+    client.post("/language", data={"csrf_token": csrf, "language": "en", "next": "/"})
+    assert 'supervisor, <span dir="ltr">HQ</span>' in client.get("/").text
