@@ -62,6 +62,14 @@ def _writing(ctx: click.Context, as_name: str | None) -> Iterator[tuple[Session,
         yield s, user
 
 
+def _move(ctx: click.Context, as_name: str | None, document_number: str,
+          step: Callable[[Session, int, User], Card]) -> None:
+    """One move of the card a document number names, as the signed-in user; says the new state."""
+    with _writing(ctx, as_name) as (s, user):
+        card = step(s, card_by_document(s, document_number, user).id, user)
+        click.echo(f"card {card.document_number} is {card.state}")
+
+
 def _line(card: Card) -> str:
     app = card.application
     moves = ", ".join(next_moves(card)) or "-"
@@ -157,9 +165,7 @@ def hand_over_card(ctx: click.Context, receipt: str, document_kind: str, documen
 @one_line_refusals
 def activate_card(ctx: click.Context, document_number: str, as_name: str | None) -> None:
     """The holder's card goes live (issued -> active)."""
-    with _writing(ctx, as_name) as (s, user):
-        card = activate(s, card_by_document(s, document_number, user).id, user)
-        click.echo(f"card {card.document_number} is {card.state}")
+    _move(ctx, as_name, document_number, lambda s, card_id, user: activate(s, card_id, user))
 
 
 @cards.command("suspend")
@@ -170,9 +176,7 @@ def activate_card(ctx: click.Context, document_number: str, as_name: str | None)
 @one_line_refusals
 def suspend_card(ctx: click.Context, document_number: str, reason: str, as_name: str | None) -> None:
     """Block an active card for a while, saying why."""
-    with _writing(ctx, as_name) as (s, user):
-        card = suspend(s, card_by_document(s, document_number, user).id, user, reason)
-        click.echo(f"card {card.document_number} is {card.state}")
+    _move(ctx, as_name, document_number, lambda s, card_id, user: suspend(s, card_id, user, reason))
 
 
 @cards.command("resume")
@@ -183,9 +187,7 @@ def suspend_card(ctx: click.Context, document_number: str, reason: str, as_name:
 @one_line_refusals
 def resume_card(ctx: click.Context, document_number: str, reason: str, as_name: str | None) -> None:
     """Lift a suspension (another supervisor than the one who suspended)."""
-    with _writing(ctx, as_name) as (s, user):
-        card = resume(s, card_by_document(s, document_number, user).id, user, reason)
-        click.echo(f"card {card.document_number} is {card.state}")
+    _move(ctx, as_name, document_number, lambda s, card_id, user: resume(s, card_id, user, reason))
 
 
 @cards.command("revoke")
