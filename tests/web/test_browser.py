@@ -240,7 +240,7 @@ def _enrol(browser: Any, server: str, language: str, number: str, folder: Path) 
     _photo(page, screens, folder, retake_first=language == "en")
     _signature(page, folder, with_pad=language == "en")
     page.locator("#next").wait_for(state="visible")
-    _wait(page, "document.activeElement.id === 'next'", 5)
+    _wait(page, "document.activeElement.id === 'next'")  # the default 15 s: a loaded machine is slow to focus
     screens.shoot("signature")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/review$"))
