@@ -114,7 +114,7 @@ def _cards(s: Session, ids_by_target: dict[int, ApplicationState], actor: Actor,
 def _equipment(db: Database, site: str) -> tuple[int, int]:
     with db.transaction() as s:
         station = add_station(s, f"S-{site}", site, "virtual", actor="test")
-        printer = add_printer(s, f"P-{site}", site, "folder", "/tmp/none", actor="test")
+        printer = add_printer(s, f"P-{site}", site, "folder", "spool-never-written", actor="test")
         return station.id, printer.id
 
 
